@@ -1,0 +1,67 @@
+// Shared helpers for GStreamer tests: GStreamer initialisation and a pipeline runner that waits
+// for EOS or an error with a timeout, so no test can hang.
+#pragma once
+
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace vmt::test {
+
+/// Initialises GStreamer once for the whole test program.
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+
+struct PipelineOutcome {
+  bool reached_eos = false;
+  bool errored = false;
+  bool timed_out = false;
+  std::string error_message;  ///< the GError message of the first ERROR
+  std::string error_debug;    ///< its debug string
+  std::string error_source;   ///< the name of the element that posted it
+};
+
+/// Sets `pipeline` to PLAYING and waits up to `timeout_seconds` for EOS or ERROR, then to NULL.
+inline PipelineOutcome run_until_done(GstElement* pipeline, double timeout_seconds = 60.0) {
+  PipelineOutcome outcome;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage* message = gst_bus_timed_pop_filtered(
+      bus, static_cast<GstClockTime>(timeout_seconds * GST_SECOND),
+      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (message == nullptr) {
+    outcome.timed_out = true;
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
+    outcome.reached_eos = true;
+  } else {
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(message, &error, &debug);
+    outcome.errored = true;
+    outcome.error_message = error ? error->message : "";
+    outcome.error_debug = debug ? debug : "";
+    outcome.error_source = GST_OBJECT_NAME(GST_MESSAGE_SRC(message));
+    g_clear_error(&error);
+    g_free(debug);
+  }
+  if (message) gst_message_unref(message);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  return outcome;
+}
+
+/// Parses a gst-launch description; fails the test on a syntax error.
+inline GstElement* parse_pipeline(const std::string& description) {
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  if (error != nullptr) {
+    ADD_FAILURE() << "cannot parse \"" << description << "\": " << error->message;
+    g_clear_error(&error);
+  }
+  return pipeline;
+}
+
+}  // namespace vmt::test

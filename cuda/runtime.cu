@@ -25,6 +25,8 @@ int device_count() noexcept {
 std::string unavailable_reason() {
   int count = 0;
   const cudaError_t status = query_count(&count);
+  if (status == cudaErrorInsufficientDriver || status == cudaErrorNoDevice)
+    return std::string("no NVIDIA driver or GPU on this machine (") + cudaGetErrorName(status) + ")";
   if (status != cudaSuccess) return cudaGetErrorString(status);
   return count == 0 ? "no CUDA device found" : "";
 }

@@ -5,11 +5,15 @@
 
 #include <gst/gst.h>
 
+#include "gstvmtexport.h"
+#include "gstvmtoverlay.h"
 #include "gstvmtsegment.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(vmtsegment, plugin);
+  ok |= GST_ELEMENT_REGISTER(vmtoverlay, plugin);
+  ok |= GST_ELEMENT_REGISTER(vmtexport, plugin);
   return ok;
 }
 

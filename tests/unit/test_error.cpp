@@ -19,7 +19,11 @@ TEST(Error, CodesHaveDistinctNames) {
   using vmt::ErrorCode;
   const ErrorCode codes[] = {ErrorCode::InvalidArgument, ErrorCode::Unavailable, ErrorCode::NotFound,
                              ErrorCode::CorruptData, ErrorCode::OutOfMemory, ErrorCode::Internal};
-  for (auto a : codes)
-    for (auto b : codes)
-      if (a != b) EXPECT_NE(vmt::to_string(a), vmt::to_string(b));
+  for (auto a : codes) {
+    for (auto b : codes) {
+      if (a != b) {
+        EXPECT_NE(vmt::to_string(a), vmt::to_string(b));
+      }
+    }
+  }
 }

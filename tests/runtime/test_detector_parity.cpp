@@ -1,0 +1,260 @@
+// The LibTorch VMT detector against the official PyTorch code: weights from the formula shared
+// with tests/fixtures/parity/make_fixtures.py, the clip and the reference outputs from the
+// fixtures that script wrote (see tests/fixtures/parity/README.md).
+#include <gtest/gtest.h>
+
+#include <torch/nn/module.h>
+#include <torch/utils.h>
+
+#include <ATen/ops/arange.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/tensor.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/vmt_detector.h"
+#include "weights/safetensors.h"
+#include "weights/state_dict.h"
+#include "vmt/error.h"
+
+namespace {
+
+using vmt::model::ModelConfig;
+using vmt::model::VmtDetector;
+
+// --- the weight formula (docs/model.md, make_fixtures.py) ------------------------------------
+
+std::uint64_t fnv1a64(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char b : text) {
+    h ^= b;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  std::uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// The formula value of every element of the tensor called `name` with `shape`.
+torch::Tensor formula_value(const std::string& name, const std::vector<std::int64_t>& shape) {
+  std::string canonical = name;
+  const std::string shared = "detr.transformer.decoder.bbox_embed.";
+  if (canonical.rfind(shared, 0) == 0) {
+    canonical = "detr.bbox_embed." + canonical.substr(shared.size());
+  }
+  std::int64_t numel = 1;
+  for (const auto d : shape) numel *= d;
+  const std::uint64_t h = fnv1a64(canonical);
+  const bool var = ends_with(name, "running_var"), mean = ends_with(name, "running_mean");
+  const bool embed = ends_with(name, "query_embed.weight") || ends_with(name, "level_embed");
+  const bool matrix = shape.size() >= 2;
+  const bool gain = ends_with(name, "weight");
+  const double fan_scale = matrix ? std::sqrt(3.0 / static_cast<double>(numel / shape[0])) : 0.0;
+  std::vector<float> values(static_cast<std::size_t>(numel));
+  for (std::int64_t i = 0; i < numel; ++i) {
+    const double s = static_cast<double>(splitmix64(h + static_cast<std::uint64_t>(i)) >> 40) /
+                         static_cast<double>(1 << 24) * 2.0 - 1.0;
+    double v;
+    if (var) v = 1.0 + 0.25 * (s + 1.0);
+    else if (mean) v = 0.1 * s;
+    else if (embed) v = s;
+    else if (matrix) v = s * fan_scale;
+    else if (gain) v = 1.0 + 0.1 * s;
+    else v = 0.1 * s;
+    values[static_cast<std::size_t>(i)] = static_cast<float>(v);
+  }
+  return at::tensor(values).reshape(shape);
+}
+
+void fill_from_formula(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  auto fill = [](const std::string& name, torch::Tensor& t) {
+    t.copy_(formula_value(name, t.sizes().vec()));
+  };
+  for (auto& p : module.named_parameters()) fill(p.key(), p.value());
+  for (auto& b : module.named_buffers()) fill(b.key(), b.value());
+}
+
+// --- fixtures --------------------------------------------------------------------------------
+
+std::filesystem::path fixture_path(const std::string& preset) {
+  const char* root = std::getenv("VMT_SOURCE_ROOT");
+  return std::filesystem::path(root ? root : ".") / "tests" / "fixtures" / "parity" /
+         (preset + ".safetensors");
+}
+
+torch::Tensor fixture_tensor(const vmt::weights::SafetensorsFile& file, const std::string& name) {
+  const auto& rec = file.at(name);
+  return at::from_blob(const_cast<std::byte*>(rec.data.data()), rec.shape,
+                       torch::TensorOptions().dtype(vmt::weights::to_torch(rec.dtype)))
+      .clone();
+}
+
+/// The official state_dict as name → shape, from the fixture's metadata.
+std::map<std::string, std::vector<std::int64_t>> official_state_dict(
+    const vmt::weights::SafetensorsFile& file) {
+  std::map<std::string, std::vector<std::int64_t>> keys;
+  std::istringstream lines(file.metadata().at("state_dict"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto tab = line.find('\t');
+    std::vector<std::int64_t> shape;
+    std::istringstream dims(line.substr(tab + 1));
+    std::string d;
+    while (std::getline(dims, d, ',')) {
+      if (!d.empty()) shape.push_back(std::stoll(d));
+    }
+    keys[line.substr(0, tab)] = shape;
+  }
+  return keys;
+}
+
+/// Max abs difference, asserted ≤ 1e-4 × the reference's largest magnitude.
+void expect_close(const std::string& what, const torch::Tensor& actual,
+                  const torch::Tensor& expected) {
+  ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
+  const double diff = (actual.to(torch::kFloat32) - expected).abs().max().item<double>();
+  const double scale = expected.abs().max().item<double>();
+  std::cout << "[parity] " << what << ": max |diff| " << diff << " (max |ref| " << scale
+            << ", bound " << 1e-4 * scale << ")\n";
+  EXPECT_LE(diff, 1e-4 * scale) << what;
+}
+
+const std::vector<std::string> kRefinementPrefixes = {
+    "controller_inc.", "controller_refine.", "lay_hr1.", "lay1_h.", "lay2_h.", "lay_hr1_c.",
+    "conv_norm_relus_fuse_", "encoder."};
+
+void check_keys(const std::string& preset) {
+  const auto file = vmt::weights::SafetensorsFile::open(fixture_path(preset));
+  const auto official = official_state_dict(file);
+  VmtDetector model(vmt::model::preset(preset));
+  std::map<std::string, std::vector<std::int64_t>> mine;
+  for (const auto& p : model->named_parameters()) mine[p.key()] = p.value().sizes().vec();
+  for (const auto& b : model->named_buffers()) mine[b.key()] = b.value().sizes().vec();
+  for (const auto& [name, shape] : mine) {
+    const auto it = official.find(name);
+    ASSERT_NE(it, official.end()) << name << " is not an official key";
+    EXPECT_EQ(shape, it->second) << name;
+  }
+  std::size_t refinement = 0;
+  for (const auto& [name, shape] : official) {
+    if (mine.count(name)) continue;
+    bool ok = false;
+    for (const auto& prefix : kRefinementPrefixes) ok = ok || name.rfind(prefix, 0) == 0;
+    EXPECT_TRUE(ok) << "official key missing from the detector: " << name;
+    ++refinement;
+  }
+  EXPECT_GT(refinement, 0u);
+  EXPECT_EQ(mine.size() + refinement, official.size());
+}
+
+void check_parity(const std::string& preset, bool with_hs) {
+  torch::NoGradGuard no_grad;
+  const auto file = vmt::weights::SafetensorsFile::open(fixture_path(preset));
+  EXPECT_EQ(file.metadata().at("preset"), preset);
+  VmtDetector model(vmt::model::preset(preset));
+  fill_from_formula(*model);
+  model->eval();
+  const auto frames = fixture_tensor(file, "frames");
+
+  const auto layer4 = model->detr->backbone->forward(
+      frames, torch::zeros({frames.size(0), frames.size(2), frames.size(3)}, torch::kBool));
+  expect_close(preset + " backbone layer4", layer4.features.layer4,
+               fixture_tensor(file, "features_layer4"));
+
+  const auto out = model->forward(frames);
+  expect_close(preset + " encoder memory", out.memory, fixture_tensor(file, "memory"));
+  if (with_hs) expect_close(preset + " decoder hs", out.hs, fixture_tensor(file, "hs"));
+  expect_close(preset + " class logits", out.pred_logits, fixture_tensor(file, "pred_logits"));
+  expect_close(preset + " boxes", out.pred_boxes, fixture_tensor(file, "pred_boxes"));
+  const auto all = at::arange(model->config.num_queries, torch::kInt64);
+  expect_close(preset + " coarse mask logits", model->coarse_mask_logits(out, all),
+               fixture_tensor(file, "pred_masks"));
+}
+
+}  // namespace
+
+// The presets are the official argument defaults of the released checkpoints.
+TEST(DetectorConfig, PresetsMatchOfficialDefaults) {
+  const auto r50 = vmt::model::vmt_r50();
+  EXPECT_EQ(r50.backbone, "resnet50");
+  EXPECT_EQ(r50.hidden_dim, 256);
+  EXPECT_EQ(r50.nheads, 8);
+  EXPECT_EQ(r50.enc_layers, 6);
+  EXPECT_EQ(r50.dec_layers, 6);
+  EXPECT_EQ(r50.dim_feedforward, 1024);
+  EXPECT_EQ(r50.num_queries, 300);
+  EXPECT_EQ(r50.num_feature_levels, 4);
+  EXPECT_EQ(r50.enc_n_points, 4);
+  EXPECT_EQ(r50.dec_n_points, 4);
+  EXPECT_EQ(r50.num_classes, 42);
+  EXPECT_EQ(r50.num_dynamic_params(), 169);
+  EXPECT_EQ(vmt::model::vmt_r101().resnet_blocks(), (std::vector<std::int64_t>{3, 4, 23, 3}));
+  EXPECT_NO_THROW(vmt::model::tiny().validate());
+}
+
+// An unknown preset or an inconsistent config is an InvalidArgument error.
+TEST(DetectorConfig, RejectsUnknownPresetAndBadSizes) {
+  EXPECT_THROW(vmt::model::preset("vmt_r18"), vmt::Error);
+  auto c = vmt::model::tiny();
+  c.hidden_dim = 100;
+  EXPECT_THROW(c.validate(), vmt::Error);
+  c = vmt::model::tiny();
+  c.backbone = "resnet18";
+  EXPECT_THROW(c.validate(), vmt::Error);
+}
+
+// The ResNet-101 preset has 23 bottlenecks in layer3.
+TEST(DetectorStructure, Resnet101Layer3Depth) {
+  VmtDetector model(vmt::model::vmt_r101());
+  std::size_t blocks = 0;
+  for (const auto& p : model->named_parameters()) {
+    if (ends_with(p.key(), ".conv1.weight") &&
+        p.key().rfind("detr.backbone.0.body.layer3.", 0) == 0) {
+      ++blocks;
+    }
+  }
+  EXPECT_EQ(blocks, 23u);
+}
+
+// Parameter and buffer names are the official state_dict keys (shapes too); the only official
+// keys the detector lacks are those of the refinement head.
+TEST(DetectorStructure, TinyKeysAreOfficialStateDictKeys) { check_keys("tiny"); }
+TEST(DetectorStructure, R50KeysAreOfficialStateDictKeys) { check_keys("vmt_r50"); }
+
+// The official query selection: top-10 (query, class) scores, distinct queries.
+TEST(DetectorHeads, SelectQueriesTakesDistinctTopScoringQueries) {
+  auto logits = torch::full({1, 5, 3}, -10.0);
+  logits[0][4][1] = 5.0;
+  logits[0][4][2] = 4.0;
+  logits[0][1][0] = 3.0;
+  const auto sel = vmt::model::VmtDetectorImpl::select_queries(logits, 3, 10);
+  EXPECT_EQ(sel.numel(), 2);
+  EXPECT_EQ(sel[0].item<std::int64_t>(), 1);
+  EXPECT_EQ(sel[1].item<std::int64_t>(), 4);
+}
+
+// Tiny preset, 3 frames 48x80: backbone, encoder, decoder, heads and coarse masks.
+TEST(DetectorParity, TinyMatchesOfficial) { check_parity("tiny", /*with_hs=*/true); }
+
+// Full-size ResNet-50 preset (300 queries, 6+6 layers), 2 frames 64x96.
+TEST(DetectorParity, R50MatchesOfficial) { check_parity("vmt_r50", /*with_hs=*/false); }

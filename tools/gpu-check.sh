@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the core, the CUDA kernels, their tests and benchmarks on a GPU machine without
+# GStreamer or package access (its own PyTorch is the LibTorch), runs the test suites and every
+# benchmark, and writes the logs to OUT_DIR (default ./gpu-check-out).
+#
+# Usage: tools/gpu-check.sh [OUT_DIR]
+# Header-only dependencies that such a machine lacks (nlohmann-json) can travel in .device/include:
+#   mkdir -p .device/include && cp -r /usr/include/nlohmann .device/include/
+set -uo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:-$repo_root/gpu-check-out}"
+build="$repo_root/build-gpu"
+mkdir -p "$out"
+[[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
+[[ -d "$repo_root/.device/include" ]] && export CPLUS_INCLUDE_PATH="$repo_root/.device/include"
+
+{
+  echo "== machine"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' || true
+  nvcc --version | tail -1
+} 2>&1 | tee "$out/machine.txt"
+
+echo "== build" | tee "$out/build.txt"
+if [[ ! -f "$build/build.ninja" ]]; then
+  meson setup "$build" "$repo_root" -Dgst=disabled -Dbuildtype=release >>"$out/build.txt" 2>&1 \
+    || { tail -40 "$out/build.txt"; exit 1; }
+fi
+ninja -C "$build" -j "$(nproc)" >>"$out/build.txt" 2>&1 || { tail -60 "$out/build.txt"; exit 1; }
+tail -3 "$out/build.txt"
+
+echo "== tests"
+meson test -C "$build" --print-errorlogs --num-processes 4 >"$out/tests.txt" 2>&1
+python3 "$repo_root/tools/test_summary.py" "$build" | tee -a "$out/tests.txt"
+
+echo "== benchmarks"
+: >"$out/benchmarks.txt"
+for bench in "$build"/benchmarks/bench_*; do
+  [[ -x "$bench" && -f "$bench" ]] || continue
+  echo "-- $(basename "$bench")" | tee -a "$out/benchmarks.txt"
+  timeout 240 "$bench" 2>&1 | tee -a "$out/benchmarks.txt"
+done

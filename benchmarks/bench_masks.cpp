@@ -1,7 +1,7 @@
 // Mask primitive speed on 1080p masks: RLE encode / decode in megapixels per second, the time of a
 // 30-frame Tube Mask IoU, and a memcpy of the same bytes as the reference ratio.
 //
-//   build-core/benchmarks/bench_masks
+//   build-core/benchmarks/bench-masks
 #include <chrono>
 #include <cmath>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // 300. Prints ms per call on the CPU (own loops and the grid_sample reference) and, where a GPU
 // is present, for the CUDA kernel in fp32 and fp16.
 //
-//   bench_ms_deform_attn [cpu|gpu|all]     (default: all)
+//   bench-ms-deform-attn [cpu|gpu|all]     (default: all)
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>

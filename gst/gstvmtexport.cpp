@@ -22,7 +22,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 videotestsrc num-buffers=30 ! vmtsegment device=cpu ! vmtexport location=out.jsonl format=jsonl
+ * gst-launch-1.0 videotestsrc num-buffers=30 ! video/x-raw,width=128,height=96 ! vmtsegment device=cpu input-size=96 ! vmtexport location=out.jsonl format=jsonl
  * ]|
  */
 #include "gstvmtexport.h"

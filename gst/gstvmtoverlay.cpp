@@ -13,7 +13,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 videotestsrc num-buffers=30 ! vmtsegment device=cpu ! vmtoverlay mask-alpha=0.4 ! videoconvert ! fakesink
+ * gst-launch-1.0 videotestsrc num-buffers=30 ! video/x-raw,width=128,height=96 ! vmtsegment device=cpu input-size=96 ! vmtoverlay mask-alpha=0.4 ! videoconvert ! fakesink
  * ]|
  */
 #include "gstvmtoverlay.h"

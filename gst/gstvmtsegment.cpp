@@ -2,15 +2,19 @@
  * SECTION:element-vmtsegment
  * @title: vmtsegment
  *
- * Video instance segmentation with Video Mask Transfiner (VMT).
+ * Video instance segmentation with Video Mask Transfiner (VMT). Frames are gathered into tubes —
+ * online: a window of the last #GstVmtSegment:tube-length frames, one inference per frame;
+ * offline: clips of #GstVmtSegment:clip-length frames overlapping by #GstVmtSegment:clip-overlap —
+ * the model runs on each tube, and every buffer leaves exactly once, in order, with its
+ * timestamps, carrying a #GstVmtFrameMeta (track id, class, label, score, box, mask cropped to the
+ * box) and one #GstVideoRegionOfInterestMeta per instance.
  *
- * This first version selects and validates the compute device in start() and passes every frame
- * through unchanged, with its timestamps. Model inference and per-instance metadata are not
- * implemented yet: no buffer receives segmentation metadata.
+ * The model (a .safetensors file written by vmt-convert or vmt-train) is loaded when the element
+ * starts and released when it stops; its labels name the classes.
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 videotestsrc num-buffers=30 ! vmtsegment device=cpu ! fakesink
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! vmtsegment model=vmt_r50.safetensors mode=offline ! vmtoverlay ! videoconvert ! autovideosink
  * ]|
  */
 #include "gstvmtsegment.h"
@@ -18,25 +22,112 @@
 #include <gst/video/video.h>
 
 #include <exception>
+#include <memory>
 #include <string>
 
+#include "segment_session.h"
 #include "vmt/device.h"
 #include "vmt/error.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define GST_CAT_DEFAULT gst_vmt_segment_debug
 
+#define DEFAULT_MODEL nullptr
 #define DEFAULT_DEVICE "auto"
+#define DEFAULT_MODE GST_VMT_SEGMENT_MODE_OFFLINE
+#define DEFAULT_TUBE_LENGTH 30
+#define DEFAULT_CLIP_LENGTH 40
+#define DEFAULT_CLIP_OVERLAP 10
+#define DEFAULT_ASSOCIATION GST_VMT_SEGMENT_ASSOCIATION_NONE
+#define DEFAULT_ASSOCIATION_IOU 0.5
+#define DEFAULT_SCORE_THRESHOLD 0.001
+#define DEFAULT_MAX_INSTANCES 10
+#define DEFAULT_INPUT_SIZE 360
+#define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
+#define MAX_TUBE_LENGTH 1000
+#define MAX_CLIP_LENGTH 100000
+#define MAX_INSTANCES 1000
+#define MAX_INPUT_SIZE 4096
 
-enum { PROP_0, PROP_DEVICE, PROP_ACTIVE_DEVICE };
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_MODE,
+  PROP_TUBE_LENGTH,
+  PROP_CLIP_LENGTH,
+  PROP_CLIP_OVERLAP,
+  PROP_ASSOCIATION,
+  PROP_ASSOCIATION_IOU,
+  PROP_SCORE_THRESHOLD,
+  PROP_MAX_INSTANCES,
+  PROP_INPUT_SIZE,
+  PROP_PRECISION,
+  PROP_ACTIVE_DEVICE,
+  PROP_STATS,
+};
+
+namespace {
+
+/* The property values; a snapshot is taken in start(). */
+struct Settings {
+  std::string model;
+  std::string device = DEFAULT_DEVICE;
+  GstVmtSegmentMode mode = DEFAULT_MODE;
+  guint tube_length = DEFAULT_TUBE_LENGTH;
+  guint clip_length = DEFAULT_CLIP_LENGTH;
+  guint clip_overlap = DEFAULT_CLIP_OVERLAP;
+  GstVmtSegmentAssociation association = DEFAULT_ASSOCIATION;
+  gdouble association_iou = DEFAULT_ASSOCIATION_IOU;
+  gdouble score_threshold = DEFAULT_SCORE_THRESHOLD;
+  guint max_instances = DEFAULT_MAX_INSTANCES;
+  guint input_size = DEFAULT_INPUT_SIZE;
+  GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
+};
+
+vmt::gst::SessionSettings session_settings(const Settings& s) {
+  vmt::gst::SessionSettings out;
+  out.engine.model_path = s.model;
+  out.engine.device = vmt::parse_device(s.device);
+  out.engine.precision = s.precision == GST_VMT_SEGMENT_PRECISION_FP16   ? vmt::Precision::Float16
+                         : s.precision == GST_VMT_SEGMENT_PRECISION_BF16 ? vmt::Precision::BFloat16
+                                                                         : vmt::Precision::Float32;
+  out.engine.input_size = static_cast<int>(s.input_size);
+  out.engine.max_instances = static_cast<int>(s.max_instances);
+  out.engine.score_threshold = static_cast<float>(s.score_threshold);
+  out.engine.feature_cache = s.mode == GST_VMT_SEGMENT_MODE_ONLINE;
+  out.tubes.mode = s.mode == GST_VMT_SEGMENT_MODE_ONLINE ? vmt::TubeMode::Online
+                                                         : vmt::TubeMode::Offline;
+  out.tubes.max_tube_length = static_cast<int>(s.tube_length);
+  out.tubes.clip_length = static_cast<int>(s.clip_length);
+  out.tubes.overlap = static_cast<int>(s.clip_overlap);
+  // Online windows always keep identities by tube IoU; `association` chooses for offline clips.
+  const bool associate = s.mode == GST_VMT_SEGMENT_MODE_ONLINE ||
+                         s.association == GST_VMT_SEGMENT_ASSOCIATION_TUBE_IOU;
+  out.identity.association = associate ? vmt::Association::TubeMaskIoU : vmt::Association::None;
+  out.identity.match_iou = s.association_iou;
+  out.identity.min_score = static_cast<float>(s.score_threshold);
+  out.identity.max_instances_per_frame = static_cast<int>(s.max_instances);
+  return out;
+}
+
+}  // namespace
 
 struct _GstVmtSegment {
-  GstBaseTransform parent;
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
 
   /* Protected by the object lock: written by set_property, read in start(). */
-  gchar* device;
-  /* Written in start() from the streaming thread's state change; read under the object lock. */
-  gchar* active_device;
+  Settings settings;
+  /* Protected by the object lock: what the `active-device` and `stats` properties report,
+   * updated from the streaming thread. */
+  std::string active_device;
+  vmt::gst::SessionStats stats;
+
+  /* Created in start() (READY→PAUSED), destroyed in stop() (PAUSED→READY) once streaming has
+   * stopped; in between used only from the streaming thread (chain and serialized events). */
+  std::unique_ptr<vmt::gst::SegmentSession> session;
 };
 
 #define VMT_SEGMENT_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, RGBA, RGBx, BGRx, BGRA, I420, NV12 }")
@@ -47,146 +138,413 @@ static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VMT_SEGMENT_CAPS));
 
 #define gst_vmt_segment_parent_class parent_class
-G_DEFINE_TYPE(GstVmtSegment, gst_vmt_segment, GST_TYPE_BASE_TRANSFORM);
+G_DEFINE_TYPE(GstVmtSegment, gst_vmt_segment, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(vmtsegment, "vmtsegment", GST_RANK_NONE, GST_TYPE_VMT_SEGMENT);
+
+/* --- enums ------------------------------------------------------------------------------------ */
+
+#define DEFINE_ENUM_TYPE(function, name, ...)                         \
+  GType function(void) {                                              \
+    static GType type = 0;                                            \
+    static const GEnumValue values[] = {__VA_ARGS__, {0, nullptr, nullptr}}; \
+    if (g_once_init_enter(&type)) {                                   \
+      GType registered = g_enum_register_static(name, values);        \
+      g_once_init_leave(&type, registered);                           \
+    }                                                                 \
+    return type;                                                      \
+  }
+
+DEFINE_ENUM_TYPE(gst_vmt_segment_mode_get_type, "GstVmtSegmentMode",
+                 {GST_VMT_SEGMENT_MODE_ONLINE, "Sliding window of past frames", "online"},
+                 {GST_VMT_SEGMENT_MODE_OFFLINE, "Overlapping clips", "offline"})
+DEFINE_ENUM_TYPE(gst_vmt_segment_association_get_type, "GstVmtSegmentAssociation",
+                 {GST_VMT_SEGMENT_ASSOCIATION_NONE, "Fresh ids per clip", "none"},
+                 {GST_VMT_SEGMENT_ASSOCIATION_TUBE_IOU, "Tube mask IoU matching", "tube-iou"})
+DEFINE_ENUM_TYPE(gst_vmt_segment_precision_get_type, "GstVmtSegmentPrecision",
+                 {GST_VMT_SEGMENT_PRECISION_FP32, "32-bit float", "fp32"},
+                 {GST_VMT_SEGMENT_PRECISION_FP16, "16-bit float (CUDA)", "fp16"},
+                 {GST_VMT_SEGMENT_PRECISION_BF16, "bfloat16 (CUDA)", "bf16"})
+
+/* --- errors ----------------------------------------------------------------------------------- */
+
+/* Posts `error` as a GStreamer error message of the matching domain. */
+static void post_vmt_error(GstVmtSegment* self, const char* context, const vmt::Error& error) {
+  const std::string text = std::string(context) + ": " + error.what();
+  switch (error.code()) {
+    case vmt::ErrorCode::NotFound:
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", text.c_str()), (nullptr));
+      break;
+    case vmt::ErrorCode::CorruptData:
+      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s", text.c_str()), (nullptr));
+      break;
+    case vmt::ErrorCode::InvalidArgument:
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", text.c_str()), (nullptr));
+      break;
+    case vmt::ErrorCode::Unavailable:
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", text.c_str()), (nullptr));
+      break;
+    case vmt::ErrorCode::OutOfMemory:
+      GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("%s", text.c_str()), (nullptr));
+      break;
+    case vmt::ErrorCode::Internal:
+      GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("%s", text.c_str()), (nullptr));
+      break;
+  }
+}
+
+/* --- streaming -------------------------------------------------------------------------------- */
+
+static void publish_stats(GstVmtSegment* self) {
+  GST_OBJECT_LOCK(self);
+  self->stats = self->session->stats();
+  GST_OBJECT_UNLOCK(self);
+}
+
+static vmt::gst::EmitBuffer pusher(GstVmtSegment* self) {
+  return [self](GstBuffer* buffer) { return gst_pad_push(self->srcpad, buffer); };
+}
+
+static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  if (!self->session) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_FLUSHING;
+  }
+  GstFlowReturn flow = GST_FLOW_ERROR;
+  try {
+    flow = self->session->push(buffer, pusher(self));
+  } catch (const vmt::Error& error) {
+    post_vmt_error(self, "Segmentation failed", error);
+  } catch (const std::exception& error) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
+  }
+  publish_stats(self);
+  return flow;
+}
+
+/* Runs the held frames through the model and pushes them; false after posting an error. */
+static gboolean drain_session(GstVmtSegment* self) {
+  try {
+    const GstFlowReturn flow = self->session->drain(pusher(self));
+    publish_stats(self);
+    return flow == GST_FLOW_OK || flow == GST_FLOW_FLUSHING || flow == GST_FLOW_EOS ||
+           flow == GST_FLOW_NOT_LINKED;
+  } catch (const vmt::Error& error) {
+    post_vmt_error(self, "Segmentation failed", error);
+  } catch (const std::exception& error) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
+  }
+  return FALSE;
+}
+
+static gboolean handle_caps(GstVmtSegment* self, GstCaps* caps) {
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, caps)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid video caps"), ("%" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  auto& session = *self->session;
+  if (session.has_format() && (GST_VIDEO_INFO_WIDTH(&info) != GST_VIDEO_INFO_WIDTH(&session.format()) ||
+                               GST_VIDEO_INFO_HEIGHT(&info) != GST_VIDEO_INFO_HEIGHT(&session.format()) ||
+                               GST_VIDEO_INFO_FORMAT(&info) != GST_VIDEO_INFO_FORMAT(&session.format()))) {
+    GST_INFO_OBJECT(self, "format changed: finishing the current tube first");
+    if (!drain_session(self)) return FALSE;
+  }
+  try {
+    session.set_format(info);
+  } catch (const vmt::Error& error) {
+    post_vmt_error(self, "Unsupported caps", error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean gst_vmt_segment_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps* caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      if (!self->session || !handle_caps(self, caps)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:
+      // Every held frame leaves before EOS does.
+      if (self->session && !drain_session(self)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      if (self->session) self->session->discard();
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+/* Adds what the tube mode holds back to the upstream latency. */
+static gboolean gst_vmt_segment_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !self->session)
+    return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+  gst_query_parse_latency(query, &live, &min, &max);
+  const auto frames = self->session->latency_frames();
+  const GstVideoInfo& info = self->session->format();
+  const bool known_rate = self->session->has_format() && GST_VIDEO_INFO_FPS_N(&info) > 0;
+  if (!frames) {
+    max = GST_CLOCK_TIME_NONE;  // the whole stream is one clip
+  } else if (*frames > 0 && known_rate) {
+    const GstClockTime held = gst_util_uint64_scale_int(*frames * GST_SECOND,
+                                                        GST_VIDEO_INFO_FPS_D(&info),
+                                                        GST_VIDEO_INFO_FPS_N(&info));
+    min += held;
+    if (GST_CLOCK_TIME_IS_VALID(max)) max += held;
+  }
+  GST_DEBUG_OBJECT(self, "latency: min %" GST_TIME_FORMAT " max %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(min), GST_TIME_ARGS(max));
+  gst_query_set_latency(query, live, min, max);
+  return TRUE;
+}
+
+/* --- start / stop ----------------------------------------------------------------------------- */
+
+/* The demo model shipped with vmt-gst: installed into the data folder, or the source tree's copy
+ * when running from the build tree; "" when neither exists. */
+static std::string shipped_demo_model() {
+  for (const char* path : {VMT_INSTALLED_DEMO_MODEL, VMT_SOURCE_DEMO_MODEL})
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) return path;
+  return "";
+}
+
+static gboolean gst_vmt_segment_start(GstVmtSegment* self) {
+  GST_OBJECT_LOCK(self);
+  const Settings settings = self->settings;
+  GST_OBJECT_UNLOCK(self);
+
+  Settings settings_used = settings;
+  if (settings_used.model.empty()) settings_used.model = shipped_demo_model();
+  if (settings_used.model.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("No model file set and no demo model installed"),
+                      ("set the 'model' property to a .safetensors VMT model"));
+    return FALSE;
+  }
+  try {
+    auto session = std::make_unique<vmt::gst::SegmentSession>(session_settings(settings_used));
+    const std::string device = vmt::describe_device(session->device());
+    GST_INFO_OBJECT(self, "model %s (%s) on %s", session->model().name.c_str(),
+                    settings_used.model.c_str(), device.c_str());
+    GST_OBJECT_LOCK(self);
+    self->active_device = device;
+    self->stats = {};
+    GST_OBJECT_UNLOCK(self);
+    self->session = std::move(session);
+  } catch (const vmt::Error& error) {
+    post_vmt_error(self, ("Cannot start with model \"" + settings_used.model + "\"").c_str(), error);
+    return FALSE;
+  } catch (const std::exception& error) {
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot start: %s", error.what()), (nullptr));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void gst_vmt_segment_stop(GstVmtSegment* self) {
+  self->session.reset();
+  GST_OBJECT_LOCK(self);
+  self->active_device.clear();
+  GST_OBJECT_UNLOCK(self);
+}
+
+static GstStateChangeReturn gst_vmt_segment_change_state(GstElement* element,
+                                                         GstStateChange transition) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !gst_vmt_segment_start(self))
+    return GST_STATE_CHANGE_FAILURE;
+  const GstStateChangeReturn result =
+      GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  // Pads are deactivated by now, so no streaming thread uses the session any more.
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) gst_vmt_segment_stop(self);
+  return result;
+}
+
+/* --- properties ------------------------------------------------------------------------------- */
+
+static GstStructure* stats_structure(const vmt::gst::SessionStats& stats) {
+  const double mean_ms = stats.tubes_run ? stats.inference_ms_total / stats.tubes_run : 0.0;
+  return gst_structure_new("vmtsegment-stats", "frames-in", G_TYPE_UINT64, stats.frames_in,
+                           "frames-out", G_TYPE_UINT64, stats.frames_out, "frames-skipped",
+                           G_TYPE_UINT64, stats.frames_skipped, "tubes-run", G_TYPE_UINT64,
+                           stats.tubes_run, "instances", G_TYPE_UINT64, stats.instances_out,
+                           "mean-tube-ms", G_TYPE_DOUBLE, mean_ms, nullptr);
+}
 
 static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const GValue* value,
                                          GParamSpec* pspec) {
   GstVmtSegment* self = GST_VMT_SEGMENT(object);
+  GST_OBJECT_LOCK(self);
+  Settings& s = self->settings;
   switch (prop_id) {
-    case PROP_DEVICE:
-      GST_OBJECT_LOCK(self);
-      g_free(self->device);
-      self->device = g_value_dup_string(value);
-      GST_OBJECT_UNLOCK(self);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
+    case PROP_MODEL: s.model = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
+    case PROP_DEVICE: s.device = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_DEVICE; break;
+    case PROP_MODE: s.mode = static_cast<GstVmtSegmentMode>(g_value_get_enum(value)); break;
+    case PROP_TUBE_LENGTH: s.tube_length = g_value_get_uint(value); break;
+    case PROP_CLIP_LENGTH: s.clip_length = g_value_get_uint(value); break;
+    case PROP_CLIP_OVERLAP: s.clip_overlap = g_value_get_uint(value); break;
+    case PROP_ASSOCIATION: s.association = static_cast<GstVmtSegmentAssociation>(g_value_get_enum(value)); break;
+    case PROP_ASSOCIATION_IOU: s.association_iou = g_value_get_double(value); break;
+    case PROP_SCORE_THRESHOLD: s.score_threshold = g_value_get_double(value); break;
+    case PROP_MAX_INSTANCES: s.max_instances = g_value_get_uint(value); break;
+    case PROP_INPUT_SIZE: s.input_size = g_value_get_uint(value); break;
+    case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
+  GST_OBJECT_UNLOCK(self);
 }
 
 static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue* value,
                                          GParamSpec* pspec) {
   GstVmtSegment* self = GST_VMT_SEGMENT(object);
+  GST_OBJECT_LOCK(self);
+  const Settings& s = self->settings;
   switch (prop_id) {
-    case PROP_DEVICE:
-      GST_OBJECT_LOCK(self);
-      g_value_set_string(value, self->device);
-      GST_OBJECT_UNLOCK(self);
-      break;
+    case PROP_MODEL: g_value_set_string(value, s.model.empty() ? nullptr : s.model.c_str()); break;
+    case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
+    case PROP_MODE: g_value_set_enum(value, s.mode); break;
+    case PROP_TUBE_LENGTH: g_value_set_uint(value, s.tube_length); break;
+    case PROP_CLIP_LENGTH: g_value_set_uint(value, s.clip_length); break;
+    case PROP_CLIP_OVERLAP: g_value_set_uint(value, s.clip_overlap); break;
+    case PROP_ASSOCIATION: g_value_set_enum(value, s.association); break;
+    case PROP_ASSOCIATION_IOU: g_value_set_double(value, s.association_iou); break;
+    case PROP_SCORE_THRESHOLD: g_value_set_double(value, s.score_threshold); break;
+    case PROP_MAX_INSTANCES: g_value_set_uint(value, s.max_instances); break;
+    case PROP_INPUT_SIZE: g_value_set_uint(value, s.input_size); break;
+    case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
     case PROP_ACTIVE_DEVICE:
-      GST_OBJECT_LOCK(self);
-      g_value_set_string(value, self->active_device);
-      GST_OBJECT_UNLOCK(self);
+      g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
       break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
+    case PROP_STATS: g_value_take_boxed(value, stats_structure(self->stats)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
+  GST_OBJECT_UNLOCK(self);
 }
 
 static void gst_vmt_segment_finalize(GObject* object) {
   GstVmtSegment* self = GST_VMT_SEGMENT(object);
-  g_free(self->device);
-  g_free(self->active_device);
+  self->session.~unique_ptr();
+  self->stats.~SessionStats();
+  self->active_device.~basic_string();
+  self->settings.~Settings();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static gboolean gst_vmt_segment_start(GstBaseTransform* trans) {
-  GstVmtSegment* self = GST_VMT_SEGMENT(trans);
-  GST_OBJECT_LOCK(self);
-  std::string requested = self->device ? self->device : DEFAULT_DEVICE;
-  GST_OBJECT_UNLOCK(self);
-
-  try {
-    const vmt::DeviceSpec device = vmt::resolve_device(vmt::parse_device(requested));
-    const std::string description = vmt::describe_device(device);
-    GST_INFO_OBJECT(self, "device \"%s\" resolved to %s", requested.c_str(), description.c_str());
-    GST_OBJECT_LOCK(self);
-    g_free(self->active_device);
-    self->active_device = g_strdup(description.c_str());
-    GST_OBJECT_UNLOCK(self);
-  } catch (const vmt::Error& error) {
-    if (error.code() == vmt::ErrorCode::InvalidArgument) {
-      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid device setting: %s", error.what()),
-                        ("device=\"%s\"", requested.c_str()));
-    } else {
-      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Compute device unavailable: %s", error.what()),
-                        ("device=\"%s\"", requested.c_str()));
-    }
-    return FALSE;
-  } catch (const std::exception& error) {
-    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Device selection failed: %s", error.what()), (NULL));
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean gst_vmt_segment_stop(GstBaseTransform* trans) {
-  GstVmtSegment* self = GST_VMT_SEGMENT(trans);
-  GST_OBJECT_LOCK(self);
-  g_clear_pointer(&self->active_device, g_free);
-  GST_OBJECT_UNLOCK(self);
-  return TRUE;
-}
-
-static GstFlowReturn gst_vmt_segment_transform_ip(GstBaseTransform* trans, GstBuffer* buffer) {
-  GST_TRACE_OBJECT(trans, "frame %" GST_TIME_FORMAT, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
-  return GST_FLOW_OK;
+static void install_properties(GObjectClass* gobject_class) {
+  const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                           GST_PARAM_MUTABLE_READY);
+  const auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Model",
+                          "VMT model file (.safetensors); unset: the shipped demo model",
+                          DEFAULT_MODEL, rw));
+  g_object_class_install_property(gobject_class, PROP_DEVICE,
+      g_param_spec_string("device", "Device", "Compute device: auto, cpu, cuda or cuda:N",
+                          DEFAULT_DEVICE, rw));
+  g_object_class_install_property(gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode", "How frames are gathered into tubes",
+                        gst_vmt_segment_mode_get_type(), DEFAULT_MODE, rw));
+  g_object_class_install_property(gobject_class, PROP_TUBE_LENGTH,
+      g_param_spec_uint("tube-length", "Tube length", "Online mode: frames in the sliding window",
+                        1, MAX_TUBE_LENGTH, DEFAULT_TUBE_LENGTH, rw));
+  g_object_class_install_property(gobject_class, PROP_CLIP_LENGTH,
+      g_param_spec_uint("clip-length", "Clip length",
+                        "Offline mode: frames per clip (0 = the whole stream up to EOS)", 0,
+                        MAX_CLIP_LENGTH, DEFAULT_CLIP_LENGTH, rw));
+  g_object_class_install_property(gobject_class, PROP_CLIP_OVERLAP,
+      g_param_spec_uint("clip-overlap", "Clip overlap",
+                        "Offline mode: frames shared by neighbouring clips (< clip-length)", 0,
+                        MAX_CLIP_LENGTH - 1, DEFAULT_CLIP_OVERLAP, rw));
+  g_object_class_install_property(gobject_class, PROP_ASSOCIATION,
+      g_param_spec_enum("association", "Association",
+                        "Offline mode: how instances of neighbouring clips are linked (online "
+                        "windows always match by tube IoU)",
+                        gst_vmt_segment_association_get_type(), DEFAULT_ASSOCIATION, rw));
+  g_object_class_install_property(gobject_class, PROP_ASSOCIATION_IOU,
+      g_param_spec_double("association-iou", "Association IoU",
+                          "Smallest tube mask IoU that links two instances", 0.01, 1.0,
+                          DEFAULT_ASSOCIATION_IOU, rw));
+  g_object_class_install_property(gobject_class, PROP_SCORE_THRESHOLD,
+      g_param_spec_double("score-threshold", "Score threshold",
+                          "Instances scoring below are dropped", 0.0, 1.0,
+                          DEFAULT_SCORE_THRESHOLD, rw));
+  g_object_class_install_property(gobject_class, PROP_MAX_INSTANCES,
+      g_param_spec_uint("max-instances", "Max instances",
+                        "Most instances per tube and per frame (10 YTVIS, 25 OVIS)", 1,
+                        MAX_INSTANCES, DEFAULT_MAX_INSTANCES, rw));
+  g_object_class_install_property(gobject_class, PROP_INPUT_SIZE,
+      g_param_spec_uint("input-size", "Input size",
+                        "Shorter edge the model sees (0 = native size)", 0, MAX_INPUT_SIZE,
+                        DEFAULT_INPUT_SIZE, rw));
+  g_object_class_install_property(gobject_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision", "Arithmetic precision (fp16/bf16 need CUDA)",
+                        gst_vmt_segment_precision_get_type(), DEFAULT_PRECISION, rw));
+  g_object_class_install_property(gobject_class, PROP_ACTIVE_DEVICE,
+      g_param_spec_string("active-device", "Active device",
+                          "The device in use while running", nullptr, ro));
+  g_object_class_install_property(gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics",
+                         "frames-in, frames-out, frames-skipped, tubes-run, instances, mean-tube-ms",
+                         GST_TYPE_STRUCTURE, ro));
 }
 
 static void gst_vmt_segment_class_init(GstVmtSegmentClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseTransformClass* transform_class = GST_BASE_TRANSFORM_CLASS(klass);
 
   gobject_class->set_property = gst_vmt_segment_set_property;
   gobject_class->get_property = gst_vmt_segment_get_property;
   gobject_class->finalize = gst_vmt_segment_finalize;
-
-  /**
-   * GstVmtSegment:device:
-   *
-   * The compute device: "auto" (the first CUDA GPU when one is usable, else the CPU), "cpu",
-   * "cuda" or "cuda:N". Asking for CUDA where none is usable is an error at start.
-   */
-  g_object_class_install_property(
-      gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device",
-                          "Compute device: auto, cpu, cuda or cuda:N", DEFAULT_DEVICE,
-                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                   GST_PARAM_MUTABLE_READY)));
-  /**
-   * GstVmtSegment:active-device:
-   *
-   * The device in use after start(), with its name (e.g. "cuda:0 (NVIDIA H100 80GB HBM3)");
-   * NULL while stopped.
-   */
-  g_object_class_install_property(
-      gobject_class, PROP_ACTIVE_DEVICE,
-      g_param_spec_string("active-device", "Active device",
-                          "The device in use while running (read-only)", NULL,
-                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  install_properties(gobject_class);
 
   gst_element_class_set_static_metadata(
       element_class, "VMT video instance segmentation", "Filter/Analyzer/Video",
-      "Video instance segmentation with Video Mask Transfiner (device selection; passes frames "
-      "through unchanged until model inference lands)",
+      "Segments and tracks object instances with Video Mask Transfiner, attaching per-instance "
+      "masks, boxes, classes and track ids to every frame",
       "vmt-gst developers");
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_vmt_segment_change_state);
 
-  transform_class->start = GST_DEBUG_FUNCPTR(gst_vmt_segment_start);
-  transform_class->stop = GST_DEBUG_FUNCPTR(gst_vmt_segment_stop);
-  transform_class->transform_ip = GST_DEBUG_FUNCPTR(gst_vmt_segment_transform_ip);
-  transform_class->passthrough_on_same_caps = TRUE;
-
+  gst_type_mark_as_plugin_api(gst_vmt_segment_mode_get_type(), static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(gst_vmt_segment_association_get_type(),
+                              static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(gst_vmt_segment_precision_get_type(),
+                              static_cast<GstPluginAPIFlags>(0));
   GST_DEBUG_CATEGORY_INIT(gst_vmt_segment_debug, "vmtsegment", 0, "VMT video segmentation");
 }
 
 static void gst_vmt_segment_init(GstVmtSegment* self) {
-  self->device = g_strdup(DEFAULT_DEVICE);
-  self->active_device = nullptr;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  // The C++ members live in GObject-allocated memory: construct them in place.
+  new (&self->settings) Settings();
+  new (&self->active_device) std::string();
+  new (&self->stats) vmt::gst::SessionStats();
+  new (&self->session) std::unique_ptr<vmt::gst::SegmentSession>();
+
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_sink_event));
+  GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_src_query));
+  GST_PAD_SET_PROXY_CAPS(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }

@@ -1,102 +1,418 @@
-// vmtsegment in a GstHarness and in minimal pipelines: buffers, timestamps, properties, errors.
+// vmtsegment with a real (small, randomly initialised) model file made by `vmt-model init` at
+// build time: buffers, timestamps, tube modes, events, properties, errors and metadata.
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <glib/gstdio.h>
 
+#include <cstdlib>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gst_test_support.h"
+#include "vmt.h"
 
 namespace {
 
 const auto* const gst_environment =
     ::testing::AddGlobalTestEnvironment(new vmt::test::GstEnvironment);
 
-constexpr const char* kCaps = "video/x-raw,format=RGB,width=32,height=24,framerate=30/1";
+constexpr int kWidth = 64;
+constexpr int kHeight = 48;
+constexpr const char* kCaps = "video/x-raw,format=RGB,width=64,height=48,framerate=30/1";
 
-GstBuffer* make_frame(guint64 index) {
-  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, 32 * 24 * 3, nullptr);
-  gst_buffer_memset(buffer, 0, static_cast<guint8>(index), 32 * 24 * 3);
+std::string test_model() {
+  const char* path = std::getenv("VMT_TEST_MODEL");
+  return path ? path : "";
+}
+
+/// A harness around one vmtsegment with the test model on the CPU plus `properties`.
+GstHarness* make_harness(const std::string& properties, const char* caps = kCaps) {
+  const std::string description =
+      "vmtsegment model=\"" + test_model() + "\" device=cpu input-size=48 " + properties;
+  GstHarness* harness = gst_harness_new_parse(description.c_str());
+  gst_harness_set_src_caps_str(harness, caps);
+  return harness;
+}
+
+/// A frame whose content moves with `index` (a bright square on a dark background).
+GstBuffer* make_frame(guint64 index, int width = kWidth, int height = kHeight) {
+  const gsize size = static_cast<gsize>(width) * height * 3;
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, size, nullptr);
+  GstMapInfo map;
+  gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const bool inside = std::abs(x - static_cast<int>(10 + index % 40)) < 8 && std::abs(y - 24) < 8;
+      guint8* pixel = map.data + (static_cast<gsize>(y) * width + x) * 3;
+      pixel[0] = inside ? 230 : 20;
+      pixel[1] = inside ? 200 : static_cast<guint8>(x * 2);
+      pixel[2] = inside ? 40 : static_cast<guint8>(y * 3);
+    }
+  gst_buffer_unmap(buffer, &map);
   GST_BUFFER_PTS(buffer) = index * GST_SECOND / 30;
   GST_BUFFER_DURATION(buffer) = GST_SECOND / 30;
   GST_BUFFER_OFFSET(buffer) = index;
-  if (index % 5 == 0) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+  if (index % 7 == 0) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
   return buffer;
+}
+
+/// Pushes `frames` frames and EOS, then checks every buffer came out once, in order, with its
+/// timestamps, offset and flags, and metadata numbering the frame. Returns the outputs' metas'
+/// instance counts.
+std::vector<guint> push_and_check(GstHarness* harness, guint64 frames) {
+  for (guint64 i = 0; i < frames; ++i) EXPECT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  EXPECT_EQ(gst_harness_buffers_received(harness), frames);
+  std::vector<guint> instance_counts;
+  for (guint64 i = 0; i < frames; ++i) {
+    GstBuffer* out = gst_harness_try_pull(harness);
+    if (out == nullptr) {
+      ADD_FAILURE() << "missing output buffer " << i;
+      break;
+    }
+    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_SECOND / 30);
+    EXPECT_EQ(GST_BUFFER_DURATION(out), GST_SECOND / 30);
+    EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
+    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT), i % 7 == 0);
+    GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+    EXPECT_NE(meta, nullptr) << "frame " << i;
+    if (meta) {
+      EXPECT_EQ(meta->frame_index, i);
+      EXPECT_EQ(meta->width, static_cast<guint>(kWidth));
+      instance_counts.push_back(gst_vmt_frame_meta_get_n_instances(meta));
+    }
+    gst_buffer_unref(out);
+  }
+  EXPECT_EQ(gst_harness_try_pull(harness), nullptr) << "more buffers out than in";
+  return instance_counts;
 }
 
 }  // namespace
 
-// Every input buffer leaves once, in order, with its PTS, duration, offset and flags.
-TEST(VmtSegment, PassesEveryBufferInOrderWithTimestamps) {
-  GstHarness* harness = gst_harness_new_parse("vmtsegment device=cpu");
-  gst_harness_set_src_caps_str(harness, kCaps);
-  constexpr guint64 kFrames = 45;
-  for (guint64 i = 0; i < kFrames; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
-  ASSERT_EQ(gst_harness_buffers_received(harness), kFrames);
-  for (guint64 i = 0; i < kFrames; ++i) {
+class VmtSegmentModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (test_model().empty()) GTEST_SKIP() << "VMT_TEST_MODEL is not set (run through meson test)";
+  }
+};
+
+// Offline defaults (C = 40, O = 10) with EOS in the middle of the second clip: 57 in, 57 out.
+TEST_F(VmtSegmentModel, OfflineEosMidClipEmitsEveryFrame) {
+  GstHarness* harness = make_harness("mode=offline");
+  push_and_check(harness, 57);
+  gst_harness_teardown(harness);
+}
+
+// Edge cases of the offline clip rules: a stream shorter than a clip, C = 0, O = 0, C = 1.
+TEST_F(VmtSegmentModel, OfflineClipEdgeCasesEmitEveryFrame) {
+  for (const auto& [properties, frames] : std::vector<std::tuple<std::string, guint64>>{
+           {"mode=offline clip-length=40 clip-overlap=10", 6},
+           {"mode=offline clip-length=0", 7},
+           {"mode=offline clip-length=3 clip-overlap=0", 7},
+           {"mode=offline clip-length=1 clip-overlap=0", 3},
+           {"mode=offline clip-length=3 clip-overlap=2", 5}}) {
+    SCOPED_TRACE(properties);
+    GstHarness* harness = make_harness(properties);
+    push_and_check(harness, frames);
+    gst_harness_teardown(harness);
+  }
+}
+
+// Online mode: each frame leaves as soon as it arrives (no frame held back), for L = 1 and L = 4.
+TEST_F(VmtSegmentModel, OnlineEmitsEachFrameAtOnce) {
+  for (const char* properties : {"mode=online tube-length=1", "mode=online tube-length=4"}) {
+    SCOPED_TRACE(properties);
+    GstHarness* harness = make_harness(properties);
+    for (guint64 i = 0; i < 9; ++i) {
+      ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+      EXPECT_EQ(gst_harness_buffers_received(harness), i + 1) << "frame " << i << " held back";
+    }
+    gst_harness_teardown(harness);
+  }
+}
+
+// Every attached instance is consistent: box inside the frame, mask exactly the box's size,
+// 1-based class with a label, score within [threshold, 1], at most max-instances per frame.
+TEST_F(VmtSegmentModel, MetadataIsConsistent) {
+  GstHarness* harness = make_harness("mode=offline clip-length=6 clip-overlap=2 max-instances=3");
+  for (guint64 i = 0; i < 10; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_eos());
+  guint total = 0;
+  for (guint64 i = 0; i < 10; ++i) {
     GstBuffer* out = gst_harness_pull(harness);
-    ASSERT_NE(out, nullptr);
+    GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+    ASSERT_NE(meta, nullptr);
+    const guint n = gst_vmt_frame_meta_get_n_instances(meta);
+    EXPECT_LE(n, 3u);
+    total += n;
+    for (guint k = 0; k < n; ++k) {
+      const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+      EXPECT_GE(instance->track_id, 1u);
+      EXPECT_GE(instance->class_id, 1);
+      EXPECT_NE(instance->label, nullptr);
+      EXPECT_GE(instance->score, 0.001f);
+      EXPECT_LE(instance->score, 1.0f);
+      EXPECT_LE(instance->x + instance->width, static_cast<guint>(kWidth));
+      EXPECT_LE(instance->y + instance->height, static_cast<guint>(kHeight));
+      EXPECT_LE(instance->first_seen, i);
+      EXPECT_EQ(instance->last_seen, i);
+      GstVmtMask* mask = gst_vmt_instance_get_mask(instance);
+      ASSERT_NE(mask, nullptr);
+      EXPECT_EQ(gst_vmt_mask_get_width(mask), instance->width);
+      EXPECT_EQ(gst_vmt_mask_get_height(mask), instance->height);
+      EXPECT_GT(gst_vmt_mask_get_area(mask), 0u);
+    }
+    gst_buffer_unref(out);
+  }
+  RecordProperty("instances", static_cast<int>(total));
+  gst_harness_teardown(harness);
+}
+
+// The same clip twice through a fresh element gives identical metadata.
+TEST_F(VmtSegmentModel, SameClipTwiceGivesIdenticalResults) {
+  auto run = [] {
+    GstHarness* harness = make_harness("mode=offline clip-length=5 clip-overlap=1");
+    for (guint64 i = 0; i < 8; ++i) gst_harness_push(harness, make_frame(i));
+    gst_harness_push_event(harness, gst_event_new_eos());
+    std::vector<std::string> lines;
+    for (guint64 i = 0; i < 8; ++i) {
+      GstBuffer* out = gst_harness_pull(harness);
+      GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+      for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
+        const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+        lines.push_back(std::to_string(i) + " " + std::to_string(instance->track_id) + " " +
+                        std::to_string(instance->class_id) + " " + std::to_string(instance->score) +
+                        " " + gst_vmt_frame_meta_get_rle(meta, k));
+      }
+      gst_buffer_unref(out);
+    }
+    gst_harness_teardown(harness);
+    return lines;
+  };
+  EXPECT_EQ(run(), run());
+}
+
+// EOS without any buffer passes through and nothing else comes out.
+TEST_F(VmtSegmentModel, EosWithoutDataPassesThrough) {
+  GstHarness* harness = make_harness("mode=offline");
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  EXPECT_EQ(gst_harness_buffers_received(harness), 0u);
+  bool saw_eos = false;
+  while (GstEvent* event = gst_harness_try_pull_event(harness)) {
+    saw_eos |= GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+  }
+  EXPECT_TRUE(saw_eos);
+  gst_harness_teardown(harness);
+}
+
+// A flush after 20 frames drops what was held; the next frames form a new sequence and all leave.
+TEST_F(VmtSegmentModel, FlushDropsHeldFramesAndRestarts) {
+  GstHarness* harness = make_harness("mode=offline clip-length=40 clip-overlap=10");
+  for (guint64 i = 0; i < 20; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(harness), 0u) << "offline mode holds the clip";
+  gst_harness_push_event(harness, gst_event_new_flush_start());
+  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(harness, gst_event_new_segment(&segment));
+  for (guint64 i = 0; i < 5; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_eos());
+  EXPECT_EQ(gst_harness_buffers_received(harness), 5u);
+  gst_harness_teardown(harness);
+}
+
+// A resolution change mid-stream finishes the current tube first, then continues at the new size.
+TEST_F(VmtSegmentModel, CapsChangeDrainsTheCurrentTube) {
+  GstHarness* harness = make_harness("mode=offline clip-length=40 clip-overlap=10");
+  for (guint64 i = 0; i < 7; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(harness), 0u);
+  gst_harness_set_src_caps_str(harness, "video/x-raw,format=RGB,width=80,height=48,framerate=30/1");
+  EXPECT_EQ(gst_harness_buffers_received(harness), 7u) << "the old-size frames must be drained";
+  for (guint64 i = 7; i < 10; ++i)
+    ASSERT_EQ(gst_harness_push(harness, make_frame(i, 80, 48)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_eos());
+  EXPECT_EQ(gst_harness_buffers_received(harness), 10u);
+  for (guint64 i = 0; i < 10; ++i) {
+    GstBuffer* out = gst_harness_pull(harness);
+    GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+    ASSERT_NE(meta, nullptr);
+    EXPECT_EQ(meta->width, i < 7 ? 64u : 80u);
     EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_SECOND / 30);
-    EXPECT_EQ(GST_BUFFER_DURATION(out), GST_SECOND / 30);
-    EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
-    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT), i % 5 == 0);
-    guint8 first = 0;
-    gst_buffer_extract(out, 0, &first, 1);
-    EXPECT_EQ(first, static_cast<guint8>(i)) << "pixels changed";
     gst_buffer_unref(out);
   }
   gst_harness_teardown(harness);
 }
 
-// After start, active-device names the device in use; "auto" never leaves it empty.
-TEST(VmtSegment, ReportsActiveDevice) {
-  GstHarness* harness = gst_harness_new("vmtsegment");
-  gst_harness_set_src_caps_str(harness, kCaps);
-  ASSERT_EQ(gst_harness_push(harness, make_frame(0)), GST_FLOW_OK);
-  gchar* active = nullptr;
-  g_object_get(harness->element, "active-device", &active, nullptr);
-  ASSERT_NE(active, nullptr);
-  const std::string device = active;
-  EXPECT_TRUE(device == "cpu" || device.rfind("cuda:0", 0) == 0) << device;
-  g_free(active);
-  gst_harness_teardown(harness);
+// The latency query adds the (C − 1) frames an offline clip holds back; online adds nothing.
+TEST_F(VmtSegmentModel, LatencyQueryAddsHeldFrames) {
+  for (const auto& [properties, frames] : std::vector<std::tuple<std::string, guint64>>{
+           {"mode=offline clip-length=40 clip-overlap=10", 39}, {"mode=online", 0}}) {
+    GstHarness* harness = make_harness(properties);
+    gst_harness_set_upstream_latency(harness, 0);
+    gst_harness_push(harness, make_frame(0));
+    const GstClockTime latency = gst_harness_query_latency(harness);
+    EXPECT_EQ(latency, frames * GST_SECOND / 30) << properties;
+    gst_harness_teardown(harness);
+  }
 }
 
-// The device property keeps what was set and defaults to "auto".
-TEST(VmtSegment, DevicePropertyRoundTrips) {
+// 40 NULL ↔ PLAYING cycles load and release the model each time without failing or leaking.
+TEST_F(VmtSegmentModel, RepeatedStateCyclesWork) {
+  const std::string description = "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! "
+                                  "vmtsegment device=cpu input-size=48 model=\"" + test_model() +
+                                  "\" ! fakesink";
+  GstElement* pipeline = vmt::test::parse_pipeline(description);
+  for (int cycle = 0; cycle < 40; ++cycle) {
+    const auto outcome = vmt::test::run_until_done(pipeline, 60);
+    ASSERT_TRUE(outcome.reached_eos) << "cycle " << cycle << ": " << outcome.error_message;
+  }
+  gst_object_unref(pipeline);
+}
+
+// Every property keeps what was set.
+TEST(VmtSegment, PropertiesRoundTrip) {
   GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
   ASSERT_NE(element, nullptr);
-  gchar* device = nullptr;
-  g_object_get(element, "device", &device, nullptr);
-  EXPECT_STREQ(device, "auto");
-  g_free(device);
-  g_object_set(element, "device", "cuda:1", nullptr);
-  g_object_get(element, "device", &device, nullptr);
+  g_object_set(element, "model", "/tmp/m.safetensors", "device", "cuda:1", "tube-length", 7u,
+               "clip-length", 12u, "clip-overlap", 3u, "association-iou", 0.7, "score-threshold",
+               0.25, "max-instances", 25u, "input-size", 480u, nullptr);
+  gst_util_set_object_arg(G_OBJECT(element), "mode", "online");
+  gst_util_set_object_arg(G_OBJECT(element), "association", "tube-iou");
+  gst_util_set_object_arg(G_OBJECT(element), "precision", "fp16");
+  gchar *model = nullptr, *device = nullptr;
+  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0;
+  gdouble iou = 0, threshold = 0;
+  gint mode = -1, association = -1, precision = -1;
+  g_object_get(element, "model", &model, "device", &device, "tube-length", &tube, "clip-length",
+               &clip, "clip-overlap", &overlap, "association-iou", &iou, "score-threshold",
+               &threshold, "max-instances", &max_instances, "input-size", &input_size, "mode",
+               &mode, "association", &association, "precision", &precision, nullptr);
+  EXPECT_STREQ(model, "/tmp/m.safetensors");
   EXPECT_STREQ(device, "cuda:1");
+  EXPECT_EQ(tube, 7u);
+  EXPECT_EQ(clip, 12u);
+  EXPECT_EQ(overlap, 3u);
+  EXPECT_DOUBLE_EQ(iou, 0.7);
+  EXPECT_DOUBLE_EQ(threshold, 0.25);
+  EXPECT_EQ(max_instances, 25u);
+  EXPECT_EQ(input_size, 480u);
+  EXPECT_EQ(mode, 0);
+  EXPECT_EQ(association, 1);
+  EXPECT_EQ(precision, 1);
+  g_free(model);
   g_free(device);
   gst_object_unref(element);
 }
 
-// A malformed device is a RESOURCE/SETTINGS error that names the value and the accepted forms.
-TEST(VmtSegment, MalformedDeviceIsAnErrorMessage) {
-  GstElement* pipeline =
-      vmt::test::parse_pipeline("videotestsrc num-buffers=5 ! vmtsegment name=seg device=gpu7 ! fakesink");
-  const auto outcome = vmt::test::run_until_done(pipeline);
-  EXPECT_TRUE(outcome.errored);
-  EXPECT_EQ(outcome.error_source, "seg");
-  EXPECT_NE(outcome.error_message.find("gpu7"), std::string::npos) << outcome.error_message;
-  EXPECT_NE(outcome.error_message.find("cuda:N"), std::string::npos) << outcome.error_message;
-  gst_object_unref(pipeline);
+// The defaults are the paper's offline setting.
+TEST(VmtSegment, DefaultsFollowThePaper) {
+  GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
+  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0;
+  gdouble threshold = 0;
+  g_object_get(element, "tube-length", &tube, "clip-length", &clip, "clip-overlap", &overlap,
+               "max-instances", &max_instances, "input-size", &input_size, "score-threshold",
+               &threshold, nullptr);
+  EXPECT_EQ(tube, 30u);
+  EXPECT_EQ(clip, 40u);
+  EXPECT_EQ(overlap, 10u);
+  EXPECT_EQ(max_instances, 10u);
+  EXPECT_EQ(input_size, 360u);
+  EXPECT_DOUBLE_EQ(threshold, 0.001);
+  gst_object_unref(element);
 }
 
-// Asking for a CUDA device that does not exist fails at start with the reason, not a crash.
-TEST(VmtSegment, MissingCudaDeviceIsAnErrorMessage) {
+// The stats property counts frames in and out after a run.
+TEST_F(VmtSegmentModel, StatsCountFrames) {
+  GstHarness* harness = make_harness("mode=offline clip-length=4 clip-overlap=1");
+  for (guint64 i = 0; i < 9; ++i) gst_harness_push(harness, make_frame(i));
+  gst_harness_push_event(harness, gst_event_new_eos());
+  GstStructure* stats = nullptr;
+  GstElement* element = gst_harness_find_element(harness, "vmtsegment");
+  g_object_get(element, "stats", &stats, nullptr);
+  gst_object_unref(element);
+  ASSERT_NE(stats, nullptr);
+  guint64 in = 0, out = 0, tubes = 0;
+  gst_structure_get_uint64(stats, "frames-in", &in);
+  gst_structure_get_uint64(stats, "frames-out", &out);
+  gst_structure_get_uint64(stats, "tubes-run", &tubes);
+  EXPECT_EQ(in, 9u);
+  EXPECT_EQ(out, 9u);
+  EXPECT_EQ(tubes, 3u);  // clips [0,4) [3,7) [6,9)
+  gst_structure_free(stats);
+  gst_harness_teardown(harness);
+}
+
+/// Runs a 5-frame pipeline with `properties` and returns how it ended.
+static vmt::test::PipelineOutcome run_with(const std::string& properties) {
   GstElement* pipeline = vmt::test::parse_pipeline(
-      "videotestsrc num-buffers=5 ! vmtsegment name=seg device=cuda:63 ! fakesink");
-  const auto outcome = vmt::test::run_until_done(pipeline);
-  EXPECT_TRUE(outcome.errored);
-  EXPECT_EQ(outcome.error_source, "seg");
-  EXPECT_NE(outcome.error_message.find("cuda:63"), std::string::npos) << outcome.error_message;
+      "videotestsrc num-buffers=5 ! video/x-raw,width=64,height=48 ! vmtsegment name=seg "
+      "input-size=48 " + properties + " ! fakesink");
+  auto outcome = vmt::test::run_until_done(pipeline, 60);
   gst_object_unref(pipeline);
+  return outcome;
+}
+
+// No model set: the shipped demo model (pipelines/demo/vmt_demo.safetensors) is used.
+TEST(VmtSegmentErrors, NoModelUsesTheShippedDemoModel) {
+  const auto outcome = run_with("device=cpu input-size=48");
+  EXPECT_TRUE(outcome.reached_eos) << outcome.error_message;
+}
+
+// A missing model file: RESOURCE error naming the path.
+TEST(VmtSegmentErrors, MissingModelFileIsAnError) {
+  const auto outcome = run_with("device=cpu model=/nonexistent/vmt.safetensors");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_NE(outcome.error_message.find("/nonexistent/vmt.safetensors"), std::string::npos)
+      << outcome.error_message;
+}
+
+// A file that is not a safetensors model (a PNG header and noise): an error, not a crash.
+TEST(VmtSegmentErrors, CorruptModelFileIsAnError) {
+  gchar* folder = g_dir_make_tmp("vmt-corrupt-XXXXXX", nullptr);
+  const std::string path = std::string(folder) + "/corrupt.safetensors";
+  const guint8 bytes[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  g_file_set_contents(path.c_str(), reinterpret_cast<const gchar*>(bytes), sizeof bytes, nullptr);
+  const auto outcome = run_with("device=cpu model=\"" + path + "\"");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_NE(outcome.error_message.find(path), std::string::npos) << outcome.error_message;
+  g_remove(path.c_str());
+  g_rmdir(folder);
+  g_free(folder);
+}
+
+// A valid safetensors file that is not a VMT model (wrong architecture): a clear error.
+TEST(VmtSegmentErrors, WrongArchitectureIsAnError) {
+  const std::string path = std::string(std::getenv("VMT_SOURCE_ROOT")) +
+                           "/tests/fixtures/safetensors/module.safetensors";
+  const auto outcome = run_with("device=cpu model=\"" + path + "\"");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_FALSE(outcome.reached_eos);
+  EXPECT_FALSE(outcome.error_message.empty());
+}
+
+// CUDA requested where no such device exists: the error names the device.
+TEST(VmtSegmentErrors, MissingCudaDeviceIsAnError) {
+  const auto outcome = run_with("device=cuda:63 model=\"" + test_model() + "\"");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_NE(outcome.error_message.find("cuda:63"), std::string::npos) << outcome.error_message;
+}
+
+// A malformed device string: the error repeats it and lists the accepted forms.
+TEST(VmtSegmentErrors, MalformedDeviceIsAnError) {
+  const auto outcome = run_with("device=gpu7 model=\"" + test_model() + "\"");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_NE(outcome.error_message.find("gpu7"), std::string::npos) << outcome.error_message;
+  EXPECT_NE(outcome.error_message.find("cuda:N"), std::string::npos) << outcome.error_message;
+}
+
+// An overlap not smaller than the clip is refused at start with the rule.
+TEST(VmtSegmentErrors, OverlapNotSmallerThanClipIsAnError) {
+  const auto outcome =
+      run_with("device=cpu mode=offline clip-length=5 clip-overlap=5 model=\"" + test_model() + "\"");
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_FALSE(outcome.error_message.empty());
 }
 
 // Unsupported raw formats are refused at negotiation; every listed format is accepted.

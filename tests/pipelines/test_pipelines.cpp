@@ -2,6 +2,7 @@
 #include <glib/gstdio.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <string>
 
 #include "gst_test_support.h"
@@ -10,6 +11,12 @@ namespace {
 
 const auto* const gst_environment =
     ::testing::AddGlobalTestEnvironment(new vmt::test::GstEnvironment);
+
+/// vmtsegment with the test model (built by meson, VMT_TEST_MODEL) on the CPU at a small size.
+std::string vmtsegment() {
+  const char* model = std::getenv("VMT_TEST_MODEL");
+  return std::string("vmtsegment device=cpu input-size=48 model=\"") + (model ? model : "") + "\"";
+}
 
 void count_buffer(GstElement*, GstBuffer*, GstPad*, gpointer counter) {
   ++*static_cast<std::atomic<int>*>(counter);
@@ -35,11 +42,11 @@ TEST(Pipelines, VideoTestSrcReachesEosWithEveryBuffer) {
   for (const char* format : {"RGB", "RGBA", "RGBx", "BGRx", "BGRA", "I420", "NV12"}) {
     vmt::test::PipelineOutcome outcome;
     const int received = run_and_count(
-        std::string("videotestsrc num-buffers=37 ! video/x-raw,format=") + format +
-            ",width=64,height=48 ! vmtsegment device=cpu ! fakesink name=sink sync=false",
+        std::string("videotestsrc num-buffers=9 ! video/x-raw,format=") + format +
+            ",width=64,height=48 ! " + vmtsegment() + " ! fakesink name=sink sync=false",
         &outcome);
     EXPECT_TRUE(outcome.reached_eos) << format << ": " << outcome.error_message;
-    EXPECT_EQ(received, 37) << format;
+    EXPECT_EQ(received, 9) << format;
   }
 }
 
@@ -51,8 +58,9 @@ TEST(Pipelines, EncodedFileKeepsEveryFrame) {
 
   vmt::test::PipelineOutcome encode;
   GstElement* writer = vmt::test::parse_pipeline(
-      "videotestsrc num-buffers=24 pattern=ball ! video/x-raw,width=160,height=96,framerate=24/1 ! "
-      "vmtsegment device=cpu ! videoconvert ! x264enc speed-preset=ultrafast ! mp4mux ! "
+      std::string("videotestsrc num-buffers=12 pattern=ball ! "
+                  "video/x-raw,width=64,height=48,framerate=24/1 ! ") +
+      vmtsegment() + " ! videoconvert ! x264enc speed-preset=ultrafast ! mp4mux ! "
       "filesink location=\"" + file + "\"");
   encode = vmt::test::run_until_done(writer);
   gst_object_unref(writer);
@@ -60,11 +68,11 @@ TEST(Pipelines, EncodedFileKeepsEveryFrame) {
 
   vmt::test::PipelineOutcome decode;
   const int frames = run_and_count("filesrc location=\"" + file +
-                                       "\" ! decodebin ! videoconvert ! vmtsegment device=cpu ! "
+                                       "\" ! decodebin ! videoconvert ! " + vmtsegment() + " ! "
                                        "fakesink name=sink sync=false",
                                    &decode);
   EXPECT_TRUE(decode.reached_eos) << decode.error_message;
-  EXPECT_EQ(frames, 24);
+  EXPECT_EQ(frames, 12);
 
   g_remove(file.c_str());
   g_rmdir(folder);

@@ -8,6 +8,7 @@
 // LibTorch exceptions never cross this interface.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -62,6 +63,9 @@ class Engine {
 
   /// Forgets cached per-frame features (flush, seek, caps change, new stream).
   void clear_cache();
+
+  /// Number of frames whose features are cached now (at most the last tube's length).
+  std::size_t cached_frames() const;
 
  private:
   struct Impl;

@@ -70,11 +70,12 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
 ResNetBodyImpl::ResNetBodyImpl(const ModelConfig& config) {
   const double eps = config.frozen_bn_eps;
   const auto blocks = config.resnet_blocks();
-  conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
-  bn1 = register_module("bn1", FrozenBatchNorm2d(64, eps));
+  const auto& planes = config.resnet_planes;
+  conv1 = register_module("conv1", conv(3, ModelConfig::stem_channels, 7, 2, 3));
+  bn1 = register_module("bn1", FrozenBatchNorm2d(ModelConfig::stem_channels, eps));
 
   // torchvision ResNet._make_layer, with replace_stride_with_dilation = {false, false, dilation}.
-  std::int64_t inplanes = 64;
+  std::int64_t inplanes = ModelConfig::stem_channels;
   std::int64_t cur_dilation = 1;
   auto make_layer = [&](std::int64_t planes, std::int64_t count, std::int64_t stride,
                         bool dilate) {
@@ -92,10 +93,10 @@ ResNetBodyImpl::ResNetBodyImpl(const ModelConfig& config) {
     }
     return layer;
   };
-  layer1 = register_module("layer1", make_layer(64, blocks[0], 1, false));
-  layer2 = register_module("layer2", make_layer(128, blocks[1], 2, false));
-  layer3 = register_module("layer3", make_layer(256, blocks[2], 2, false));
-  layer4 = register_module("layer4", make_layer(512, blocks[3], 2, config.dilation));
+  layer1 = register_module("layer1", make_layer(planes[0], blocks[0], 1, false));
+  layer2 = register_module("layer2", make_layer(planes[1], blocks[1], 2, false));
+  layer3 = register_module("layer3", make_layer(planes[2], blocks[2], 2, false));
+  layer4 = register_module("layer4", make_layer(planes[3], blocks[3], 2, config.dilation));
 }
 
 BackboneFeatures ResNetBodyImpl::forward(const torch::Tensor& x) {
@@ -112,6 +113,7 @@ BackboneFeatures ResNetBodyImpl::forward(const torch::Tensor& x) {
 
 BackboneImpl::BackboneImpl(const ModelConfig& config) {
   body = register_module("body", ResNetBody(config));
+  num_channels = config.backbone_channels();
   if (config.dilation) strides.back() /= 2;
 }
 

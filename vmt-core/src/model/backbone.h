@@ -43,7 +43,8 @@ struct BottleneckImpl : torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
-/// The stages of one batch of frames. Channels are those of ResNet-50/101.
+/// The stages of one batch of frames. Channels are those of ResNet-50/101 (layer2..4 are
+/// 4 × config.resnet_planes[1..3] in general).
 struct BackboneFeatures {
   torch::Tensor c1;       ///< [N, 64, H/2, W/2]   output of conv1 (before bn1), stride 2
   torch::Tensor layer1;   ///< [N, 256, H/4, W/4]
@@ -73,7 +74,7 @@ struct BackboneImpl : torch::nn::Module {
 
   ResNetBody body{nullptr};
   std::vector<std::int64_t> strides{8, 16, 32};             ///< of layer2..layer4
-  std::vector<std::int64_t> num_channels{512, 1024, 2048};  ///< of layer2..layer4
+  std::vector<std::int64_t> num_channels{512, 1024, 2048};  ///< of layer2..layer4 (from config)
 };
 TORCH_MODULE(Backbone);
 

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "vmt/error.h"
@@ -15,6 +17,7 @@ void require(bool ok, const std::string& what) {
 }  // namespace
 
 std::vector<std::int64_t> ModelConfig::resnet_blocks() const {
+  if (!resnet_depths.empty()) return resnet_depths;
   if (backbone == "resnet50") return {3, 4, 6, 3};
   if (backbone == "resnet101") return {3, 4, 23, 3};
   throw Error(ErrorCode::InvalidArgument,
@@ -39,6 +42,12 @@ std::int64_t ModelConfig::num_dynamic_params() const {
 
 void ModelConfig::validate() const {
   (void)resnet_blocks();
+  require(resnet_blocks().size() == 4, "resnet_depths must have 4 entries");
+  for (const auto d : resnet_blocks()) require(d >= 1, "resnet_depths must be >= 1");
+  require(resnet_planes.size() == 4, "resnet_planes must have 4 entries");
+  for (const auto p : resnet_planes) require(p >= 1, "resnet_planes must be >= 1");
+  require(resnet_planes[0] == stem_channels,
+          "resnet_planes[0] must be 64 (layer1's 256 channels feed the refinement head)");
   require(hidden_dim > 0 && hidden_dim % 32 == 0, "hidden_dim must be a positive multiple of 32 "
                                                   "(GroupNorm(32) and hidden_dim / 32 mask channels)");
   require(nheads > 0 && hidden_dim % nheads == 0, "hidden_dim must be divisible by nheads");
@@ -77,12 +86,108 @@ ModelConfig tiny() {
   return c;
 }
 
+ModelConfig small() {
+  ModelConfig c = tiny();
+  c.resnet_planes = {64, 32, 48, 64};
+  c.resnet_depths = {1, 1, 1, 1};
+  c.dec_layers = 1;
+  c.dim_feedforward = 128;
+  return c;
+}
+
+std::vector<std::string> preset_names() { return {"vmt_r50", "vmt_r101", "tiny", "small"}; }
+
 ModelConfig preset(std::string_view name) {
-  if (name == "vmt_r50") return vmt_r50();
-  if (name == "vmt_r101") return vmt_r101();
-  if (name == "tiny") return tiny();
-  throw Error(ErrorCode::InvalidArgument,
-              "unknown model preset '" + std::string(name) + "' (vmt_r50, vmt_r101, tiny)");
+  ModelConfig c;
+  if (name == "vmt_r50") {
+    c = vmt_r50();
+  } else if (name == "vmt_r101") {
+    c = vmt_r101();
+  } else if (name == "tiny") {
+    c = tiny();
+  } else if (name == "small") {
+    c = small();
+  } else {
+    throw Error(ErrorCode::InvalidArgument, "unknown model preset '" + std::string(name) +
+                                                "' (vmt_r50, vmt_r101, tiny, small)");
+  }
+  c.preset = std::string(name);
+  return c;
+}
+
+// --- JSON ------------------------------------------------------------------------------------
+
+namespace {
+
+using nlohmann::json;
+
+/// Applies `fn(name, member)` to every serialised field, in a fixed order.
+template <typename Config, typename Fn>
+void for_each_field(Config& c, Fn&& fn) {
+  fn("preset", c.preset);
+  fn("backbone", c.backbone);
+  fn("dilation", c.dilation);
+  fn("frozen_bn_eps", c.frozen_bn_eps);
+  fn("resnet_planes", c.resnet_planes);
+  fn("resnet_depths", c.resnet_depths);
+  fn("position_temperature", c.position_temperature);
+  fn("position_normalize", c.position_normalize);
+  fn("position_scale", c.position_scale);
+  fn("hidden_dim", c.hidden_dim);
+  fn("nheads", c.nheads);
+  fn("enc_layers", c.enc_layers);
+  fn("dec_layers", c.dec_layers);
+  fn("dim_feedforward", c.dim_feedforward);
+  fn("num_feature_levels", c.num_feature_levels);
+  fn("enc_n_points", c.enc_n_points);
+  fn("dec_n_points", c.dec_n_points);
+  fn("num_queries", c.num_queries);
+  fn("with_box_refine", c.with_box_refine);
+  fn("num_classes", c.num_classes);
+  fn("dynamic_mask_channels", c.dynamic_mask_channels);
+  fn("controller_layers", c.controller_layers);
+  fn("mask_out_stride", c.mask_out_stride);
+  fn("rel_coord", c.rel_coord);
+  fn("refine_queries", c.refine_queries);
+  fn("refine_point_limit", c.refine_point_limit);
+  fn("use_refinement", c.use_refinement);
+}
+
+}  // namespace
+
+std::string config_to_json(const ModelConfig& config) {
+  json j = json::object();
+  for_each_field(config, [&](const char* name, const auto& value) { j[name] = value; });
+  return j.dump();
+}
+
+ModelConfig config_from_json(std::string_view text) {
+  const auto corrupt = [](const std::string& what) {
+    return Error(ErrorCode::CorruptData, "model config (vmt.config): " + what);
+  };
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw corrupt("not a JSON object");
+  ModelConfig c;
+  std::size_t known = 0;
+  for_each_field(c, [&](const char* name, auto& value) {
+    const auto it = j.find(name);
+    if (it == j.end()) return;
+    ++known;
+    try {
+      it->get_to(value);
+    } catch (const json::exception&) {
+      throw corrupt(std::string("field '") + name + "' has the wrong type: " + it->dump());
+    }
+  });
+  if (known != j.size()) {
+    for (const auto& [key, value] : j.items()) {
+      bool found = false;
+      for_each_field(c, [&](const char* name, const auto&) { found = found || key == name; });
+      if (!found) throw corrupt("unknown field '" + key + "'");
+    }
+  }
+  c.validate();
+  return c;
 }
 
 }  // namespace vmt::model

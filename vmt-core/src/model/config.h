@@ -12,10 +12,19 @@
 namespace vmt::model {
 
 struct ModelConfig {
+  /// The preset this configuration came from ("vmt_r50", "small", ...); "" for a custom one.
+  /// Informational (stored in model files); it does not change the architecture.
+  std::string preset;
+
   // --- backbone (official backbone.py: torchvision ResNet with FrozenBatchNorm2d) ---
   std::string backbone = "resnet50";   ///< "resnet50" or "resnet101"
   bool dilation = false;               ///< DC5: dilation instead of stride in layer4
   double frozen_bn_eps = 1e-5;         ///< FrozenBatchNorm2d eps (added before rsqrt)
+  /// Bottleneck widths ("planes") of layer1..layer4; each stage outputs 4× its width.
+  /// torchvision / official: {64, 128, 256, 512}. Narrower stages only for the `small` preset.
+  std::vector<std::int64_t> resnet_planes{64, 128, 256, 512};
+  /// Blocks per stage; empty = the standard depths of `backbone`.
+  std::vector<std::int64_t> resnet_depths{};
 
   // --- position encoding (PositionEmbeddingSine, N_steps = hidden_dim / 2) ---
   double position_temperature = 10000.0;
@@ -42,8 +51,14 @@ struct ModelConfig {
   bool rel_coord = true;              ///< relative coordinates as dynamic-head input
 
   /// Output channels of the backbone stages the input projections read (layer2..layer4).
-  std::vector<std::int64_t> backbone_channels() const { return {512, 1024, 2048}; }
-  /// Blocks per ResNet stage ({3,4,6,3} for resnet50, {3,4,23,3} for resnet101).
+  /// ({512, 1024, 2048} for ResNet-50/101: 4 × resnet_planes[1..3]).
+  std::vector<std::int64_t> backbone_channels() const {
+    return {4 * resnet_planes.at(1), 4 * resnet_planes.at(2), 4 * resnet_planes.at(3)};
+  }
+  /// Output channels of conv1 (c1, 64) and layer1 (256): fixed, the refinement head reads them.
+  static constexpr std::int64_t stem_channels = 64;
+  /// Blocks per ResNet stage: resnet_depths if set, else {3,4,6,3} for resnet50,
+  /// {3,4,23,3} for resnet101.
   std::vector<std::int64_t> resnet_blocks() const;
   /// Input channels of the dynamic mask head: hidden_dim / 32.
   std::int64_t mask_feat_channels() const { return hidden_dim / 32; }
@@ -52,6 +67,13 @@ struct ModelConfig {
 
   /// Throws vmt::Error(InvalidArgument) naming the first inconsistent field.
   void validate() const;
+
+  // --- refinement head (official VMT.inference; model/refinement_head.h) ---
+  std::int64_t refine_queries = 10;        ///< queries refined: those of the top-10 scores
+  std::int64_t refine_point_limit = 12000; ///< incoherent points per frame (official point_limit)
+  /// false for a model whose refinement head was not trained (e.g. the demo model): the engine
+  /// then returns the coarse masks of the dynamic mask head instead of the refined ones.
+  bool use_refinement = true;
 };
 
 /// The official ResNet-50 model (checkpoint_r50_final.pth).
@@ -62,7 +84,23 @@ ModelConfig vmt_r101();
 /// with 1 encoder layer, 2 decoder layers, FFN 256 and 16 queries: fast on a CPU, for tests and
 /// the demo model.
 ModelConfig tiny();
-/// The preset called `name` ("vmt_r50", "vmt_r101", "tiny"); throws vmt::Error(InvalidArgument).
+/// `tiny`'s transformer (1 decoder layer, FFN 128, 16 queries) on a narrow, one-block-per-stage
+/// bottleneck ResNet (planes {64, 32, 48, 64}; c1 and layer1 keep 64 / 256 channels for the
+/// refinement head): a model file of a few MB, for tests and the demo model. No official
+/// counterpart (the official backbone is always a torchvision ResNet-50/101).
+ModelConfig small();
+/// The preset called `name` ("vmt_r50", "vmt_r101", "tiny", "small"); throws
+/// vmt::Error(InvalidArgument).
 ModelConfig preset(std::string_view name);
+/// The names preset() accepts.
+std::vector<std::string> preset_names();
+
+/// The configuration as a JSON object text (every field, plus "preset"): the `vmt.config`
+/// metadata of model files.
+std::string config_to_json(const ModelConfig& config);
+/// Parses config_to_json's text. Missing fields keep ModelConfig's defaults (vmt_r50); unknown
+/// fields, wrong types or malformed JSON throw vmt::Error(CorruptData); the result is validated
+/// (vmt::Error(InvalidArgument) naming the field).
+ModelConfig config_from_json(std::string_view text);
 
 }  // namespace vmt::model

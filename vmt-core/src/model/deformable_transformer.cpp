@@ -112,7 +112,9 @@ torch::Tensor MSDeformAttnImpl::encode(const torch::Tensor& query,
       offsets / offset_normalizer(spatial_shapes).unsqueeze(1);
   const auto out = vmt::ops::ms_deform_attn(
       value, spatial_shapes, level_start_index,
-      locations.reshape({n * t, lq, n_heads, n_levels, n_points, 2}), weights);
+      // Reference points stay fp32 under fp16/bf16 inference; the op takes value's dtype.
+      locations.reshape({n * t, lq, n_heads, n_levels, n_points, 2}).to(value.scalar_type()),
+      weights.to(value.scalar_type()));
   return output_proj->forward(out.view({n, t, lq, d_model}));
 }
 
@@ -144,8 +146,9 @@ std::pair<torch::Tensor, torch::Tensor> MSDeformAttnImpl::decode(
   const auto out = vmt::ops::ms_deform_attn(
       value, spatial_shapes, level_start_index,
       locations.expand({n, t, lq, n_heads, n_levels, n_points, 2})
-          .reshape({n * t, lq, n_heads, n_levels, n_points, 2}),
-      weights.reshape({n * t, lq, n_heads, n_levels, n_points}));
+          .reshape({n * t, lq, n_heads, n_levels, n_points, 2})
+          .to(value.scalar_type()),
+      weights.reshape({n * t, lq, n_heads, n_levels, n_points}).to(value.scalar_type()));
   const auto sampled = out.view({n, t, lq, d_model});
   return {output_proj->forward(sampled), output_proj_box->forward(sampled)};
 }

@@ -227,8 +227,8 @@ DetectorOutput VmtDetectorImpl::forward(const torch::Tensor& frames, const torch
   out.pred_boxes = tmp.sigmoid();
   out.mask_head_params = controller->forward(dec.hs);
   const auto scale =
-      at::tensor({static_cast<float>(out.input_width), static_cast<float>(out.input_height)},
-                 out.reference.options());
+      at::tensor({static_cast<float>(out.input_width), static_cast<float>(out.input_height)})
+          .to(out.reference.options());  // built in fp32 on the CPU, then moved and cast
   out.reference_points = out.reference.index({"...", Slice(None, 2)}).sigmoid() * scale;
 
   // mask features from the memory of the levels at strides 8, 16, 32 (frames as the batch)
@@ -251,11 +251,23 @@ DetectorOutput VmtDetectorImpl::forward(const torch::Tensor& frames, const torch
 torch::Tensor VmtDetectorImpl::coarse_mask_logits(const DetectorOutput& out,
                                                   const torch::Tensor& query_indices) {
   constexpr std::int64_t mask_feat_stride = 8;
+  const auto x = coarse_mask_logits_s8(out, query_indices);  // [K, T, H, W]
+  const auto k = x.size(0), t = x.size(1), h = x.size(2), w = x.size(3);
+  if (k == 0) return x.new_zeros({0, t, h * 2, w * 2});
+  // ×(8 / mask_out_stride), frames first as in the official per-frame loop
+  auto up = aligned_bilinear(x.transpose(0, 1).reshape({-1, 1, h, w}),
+                             mask_feat_stride / config.mask_out_stride);
+  return up.reshape({t, k, up.size(2), up.size(3)}).permute({1, 0, 2, 3});
+}
+
+torch::Tensor VmtDetectorImpl::coarse_mask_logits_s8(const DetectorOutput& out,
+                                                     const torch::Tensor& query_indices) {
+  constexpr std::int64_t mask_feat_stride = 8;
   const auto idx = query_indices.to(out.hs.device(), torch::kInt64);
   const auto k = idx.size(0);
   const auto& feats = out.mask_feats;  // [T, Cm, H, W]
   const auto t = feats.size(0), cm = feats.size(1), h = feats.size(2), w = feats.size(3);
-  if (k == 0) return feats.new_zeros({0, t, h * 2, w * 2});
+  if (k == 0) return feats.new_zeros({0, t, h, w});
 
   // inputs per instance: relative coordinates (2) then the shared mask features
   auto inputs = feats.reshape({t, 1, cm, h * w}).expand({t, k, cm, h * w});
@@ -292,9 +304,8 @@ torch::Tensor VmtDetectorImpl::coarse_mask_logits(const DetectorOutput& out,
     x = F::conv2d(x, weight, F::Conv2dFuncOptions().bias(bias).groups(k));
     if (l < layers - 1) x = F::relu(x);
   }
-  // [T, K, H, W] → ×(8 / mask_out_stride) → [K, T, H', W']
-  auto up = aligned_bilinear(x.reshape({-1, 1, h, w}), mask_feat_stride / config.mask_out_stride);
-  return up.reshape({t, k, up.size(2), up.size(3)}).permute({1, 0, 2, 3});
+  // [T, K, H, W] → [K, T, H, W]
+  return x.reshape({t, k, h, w}).permute({1, 0, 2, 3});
 }
 
 torch::Tensor VmtDetectorImpl::select_queries(const torch::Tensor& pred_logits, std::int64_t k,
@@ -308,6 +319,125 @@ torch::Tensor VmtDetectorImpl::select_queries(const torch::Tensor& pred_logits, 
   std::vector<std::int64_t> chosen(queries.begin(), queries.end());
   if (static_cast<std::int64_t>(chosen.size()) > limit) chosen.resize(static_cast<std::size_t>(limit));
   return at::tensor(chosen, torch::TensorOptions().dtype(torch::kInt64));
+}
+
+// --- per-frame and tube stages (the engine's feature cache) ----------------------------------
+
+FrameFeatures FrameFeatures::slice(std::int64_t begin, std::int64_t end) const {
+  FrameFeatures f = *this;
+  f.memory = memory.slice(1, begin, end);
+  f.mask_flatten = mask_flatten.slice(1, begin, end);
+  f.mask_feats = mask_feats.slice(0, begin, end);
+  f.mask_feats_c = mask_feats_c.slice(0, begin, end);
+  f.c1 = c1.slice(0, begin, end);
+  f.layer1 = layer1.slice(0, begin, end);
+  return f;
+}
+
+FrameFeatures FrameFeatures::cat(const std::vector<FrameFeatures>& parts) {
+  if (parts.empty()) throw Error(ErrorCode::Internal, "FrameFeatures::cat: no frames");
+  if (parts.size() == 1) return parts.front();
+  auto gather = [&](torch::Tensor FrameFeatures::*field, std::int64_t dim) {
+    std::vector<torch::Tensor> list;
+    list.reserve(parts.size());
+    for (const auto& p : parts) list.push_back(p.*field);
+    return at::cat(list, dim);
+  };
+  FrameFeatures f = parts.front();  // shapes, spatial_shapes, valid_ratios of the first frame
+  f.memory = gather(&FrameFeatures::memory, 1);
+  f.mask_flatten = gather(&FrameFeatures::mask_flatten, 1);
+  f.mask_feats = gather(&FrameFeatures::mask_feats, 0);
+  f.mask_feats_c = gather(&FrameFeatures::mask_feats_c, 0);
+  f.c1 = gather(&FrameFeatures::c1, 0);
+  f.layer1 = gather(&FrameFeatures::layer1, 0);
+  return f;
+}
+
+FrameFeatures VmtDetectorImpl::encode_frames(const torch::Tensor& frames, StageTimes* times) {
+  if (frames.dim() != 4 || frames.size(1) != 3) {
+    throw Error(ErrorCode::InvalidArgument, "VmtDetector: frames must be [T, 3, H, W]");
+  }
+  const auto t = frames.size(0);
+  const auto mask =
+      at::zeros({t, frames.size(2), frames.size(3)}, frames.options().dtype(torch::kBool));
+  StageClock clock(times, frames.device());
+  FrameFeatures f;
+  f.input_height = frames.size(2);
+  f.input_width = frames.size(3);
+
+  const auto joined = detr->backbone->forward(frames, mask);
+  const auto levels = detr->project(joined, mask);
+  f.c1 = joined.features.c1;
+  f.layer1 = joined.features.layer1;
+  clock.mark(&StageTimes::backbone_ms);
+
+  const auto state = detr->transformer->encode(levels.srcs, levels.masks, levels.pos);
+  f.memory = state.memory;
+  f.mask_flatten = state.mask_flatten;
+  f.spatial_shapes = state.spatial_shapes;
+  f.level_start_index = state.level_start_index;
+  f.valid_ratios = state.valid_ratios;
+  f.shapes = state.shapes;
+  clock.mark(&StageTimes::encoder_ms);
+
+  std::vector<torch::Tensor> mem_levels;
+  std::int64_t start = 0;
+  const auto c = f.memory.size(3);
+  for (std::int64_t l = 0; l + 1 < config.num_feature_levels; ++l) {
+    const auto [h, w] = f.shapes[static_cast<std::size_t>(l)];
+    mem_levels.push_back(
+        f.memory[0].slice(1, start, start + h * w).reshape({t, h, w, c}).permute({0, 3, 1, 2}));
+    start += h * w;
+  }
+  std::tie(f.mask_feats, f.mask_feats_c) = mask_head->forward(mem_levels);
+  clock.mark(&StageTimes::heads_ms);
+  return f;
+}
+
+DetectorOutput VmtDetectorImpl::decode_tube(const FrameFeatures& f, StageTimes* times) {
+  StageClock clock(times, f.memory.device());
+  DetectorOutput out;
+  out.input_height = f.input_height;
+  out.input_width = f.input_width;
+  out.c1 = f.c1;
+  out.layer1 = f.layer1;
+  out.memory = f.memory;
+  out.spatial_shapes = f.shapes;
+  out.mask_feats = f.mask_feats;
+  out.mask_feats_c = f.mask_feats_c;
+
+  EncoderState state;
+  state.memory = f.memory;
+  state.mask_flatten = f.mask_flatten;
+  state.spatial_shapes = f.spatial_shapes;
+  state.level_start_index = f.level_start_index;
+  state.valid_ratios = f.valid_ratios;
+  state.shapes = f.shapes;
+  const auto dec = detr->transformer->decode(state, detr->query_embed->weight);
+  out.hs = dec.hs;
+  out.hs_box = dec.hs_box;
+  clock.mark(&StageTimes::decoder_ms);
+
+  // heads of the last decoder layer (as in forward)
+  const auto last = static_cast<std::size_t>(config.dec_layers - 1);
+  out.reference = inverse_sigmoid(dec.last_reference);
+  out.pred_logits = detr->class_embed[last]->as<torch::nn::Linear>()->forward(dec.hs);
+  auto tmp = detr->bbox_embed[last]->as<MLP>()->forward(dec.hs_box);
+  if (out.reference.size(-1) == 4) {
+    tmp = tmp + out.reference;
+  } else {
+    tmp = at::cat({tmp.index({"...", Slice(None, 2)}) + out.reference,
+                   tmp.index({"...", Slice(2, None)})},
+                  -1);
+  }
+  out.pred_boxes = tmp.sigmoid();
+  out.mask_head_params = controller->forward(dec.hs);
+  const auto scale =
+      at::tensor({static_cast<float>(out.input_width), static_cast<float>(out.input_height)})
+          .to(out.reference.options());  // built in fp32 on the CPU, then moved and cast
+  out.reference_points = out.reference.index({"...", Slice(None, 2)}).sigmoid() * scale;
+  clock.mark(&StageTimes::heads_ms);
+  return out;
 }
 
 }  // namespace vmt::model

@@ -83,6 +83,32 @@ struct DetectorOutput {
   std::int64_t input_height = 0, input_width = 0;
 };
 
+/// The per-frame part of the detector for T frames: backbone, input projections, encoder and
+/// mask-feature branch. Without padding (every engine input) every tensor here is a function of
+/// its own frame only — the encoder's deformable attention samples the frame's own pyramid, and
+/// the valid ratios are 1 — so the features of a tube are the concatenation of its frames'
+/// features (the online feature cache relies on this).
+struct FrameFeatures {
+  torch::Tensor memory;            ///< [1, T, S, C] encoder output
+  torch::Tensor mask_flatten;      ///< [1, T, S] bool (all false)
+  torch::Tensor spatial_shapes;    ///< [L, 2] int64 (H_l, W_l)
+  torch::Tensor level_start_index; ///< [L] int64
+  torch::Tensor valid_ratios;      ///< [1, L, 2] (all 1: no padding)
+  std::vector<std::pair<std::int64_t, std::int64_t>> shapes;  ///< (H_l, W_l) on the host
+  torch::Tensor mask_feats;        ///< [T, C/32, H/8, W/8]
+  torch::Tensor mask_feats_c;      ///< [T, C, H/8, W/8]
+  torch::Tensor c1;                ///< [T, 64, H/2, W/2]
+  torch::Tensor layer1;            ///< [T, 256, H/4, W/4]
+  std::int64_t input_height = 0, input_width = 0;
+
+  /// Number of frames T.
+  std::int64_t frames() const { return memory.defined() ? memory.size(1) : 0; }
+  /// Frames [begin, end) (views, no copy).
+  FrameFeatures slice(std::int64_t begin, std::int64_t end) const;
+  /// The frames of `parts` in order (all of one input size); throws on an empty list.
+  static FrameFeatures cat(const std::vector<FrameFeatures>& parts);
+};
+
 /// Stage timings of one forward, in milliseconds (filled when asked for; device synchronised).
 struct StageTimes {
   double backbone_ms = 0, encoder_ms = 0, decoder_ms = 0, heads_ms = 0;
@@ -101,10 +127,21 @@ struct VmtDetectorImpl : torch::nn::Module {
   DetectorOutput forward(const torch::Tensor& frames, const torch::Tensor& mask = {},
                          StageTimes* times = nullptr);
 
+  /// The per-frame stage of forward() for unpadded frames [T, 3, H, W]: backbone, input
+  /// projections, encoder, mask features. `times` gets backbone_ms, encoder_ms, heads_ms.
+  FrameFeatures encode_frames(const torch::Tensor& frames, StageTimes* times = nullptr);
+  /// The tube stage: decoder and heads on the features of all the tube's frames. Together,
+  /// decode_tube(encode_frames(x)) is forward(x) (the same operations; tested bit-exact).
+  /// `times` gets decoder_ms, heads_ms.
+  DetectorOutput decode_tube(const FrameFeatures& features, StageTimes* times = nullptr);
+
   /// Coarse mask logits of the queries `query_indices` ([K] int64): the dynamic convolutions of
   /// the official dynamic_mask_with_coords on the mask features at stride 8 with relative
   /// coordinates, upsampled ×2 (aligned_bilinear). Returns [K, T, H/4, W/4].
   torch::Tensor coarse_mask_logits(const DetectorOutput& out, const torch::Tensor& query_indices);
+  /// The same before the upsampling (the official mask_logits_c): [K, T, H/8, W/8].
+  torch::Tensor coarse_mask_logits_s8(const DetectorOutput& out,
+                                      const torch::Tensor& query_indices);
 
   /// The official query selection of VMT.inference: the top `k` of all Q × num_classes sigmoid
   /// scores, as distinct query indices (at most `limit`), ascending. pred_logits [1, Q, K].

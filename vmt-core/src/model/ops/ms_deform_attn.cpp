@@ -319,6 +319,13 @@ torch::Tensor ms_deform_attn(const torch::Tensor& value, const torch::Tensor& sp
                               attention_weights);
   if (value.device().is_cuda()) {
 #ifdef VMT_MSDA_CUDA
+    if (value.scalar_type() == torch::kBFloat16) {
+      // No bf16 kernel: bf16 inputs run through the fp32 kernel (exact widening).
+      return ms_deform_attn_cuda(d, value.to(torch::kFloat32), spatial_shapes, level_start_index,
+                                 sampling_locations.to(torch::kFloat32),
+                                 attention_weights.to(torch::kFloat32))
+          .to(torch::kBFloat16);
+    }
     return ms_deform_attn_cuda(d, value, spatial_shapes, level_start_index, sampling_locations,
                                attention_weights);
 #else

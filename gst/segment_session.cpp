@@ -1,0 +1,221 @@
+#include "segment_session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "vmt.h"
+#include "vmt/error.h"
+#include "vmt/mask.h"
+
+namespace vmt::gst {
+
+namespace {
+
+PixelFormat pixel_format(GstVideoFormat format) {
+  switch (format) {
+    case GST_VIDEO_FORMAT_RGB: return PixelFormat::RGB;
+    case GST_VIDEO_FORMAT_RGBA: return PixelFormat::RGBA;
+    case GST_VIDEO_FORMAT_RGBx: return PixelFormat::RGBx;
+    case GST_VIDEO_FORMAT_BGRx: return PixelFormat::BGRx;
+    case GST_VIDEO_FORMAT_BGRA: return PixelFormat::BGRA;
+    case GST_VIDEO_FORMAT_I420: return PixelFormat::I420;
+    case GST_VIDEO_FORMAT_NV12: return PixelFormat::NV12;
+    default:
+      throw Error(ErrorCode::InvalidArgument,
+                  std::string("unsupported video format ") + gst_video_format_to_string(format));
+  }
+}
+
+/// The mask of one instance cropped to its bounding box, as the metadata stores it.
+GstVmtMask* cropped_mask(const Rle& rle, const BoundingBox& box) {
+  const Bitmap full = rle_decode(rle);
+  const auto pixels = full.data();  // row-major, size().width per row
+  const size_t frame_width = full.size().width;
+  std::vector<guint8> crop(static_cast<size_t>(box.width) * box.height);
+  for (std::uint32_t y = 0; y < box.height; ++y) {
+    const auto row = pixels.subspan((box.y + y) * frame_width + box.x, box.width);
+    std::copy(row.begin(), row.end(), crop.begin() + static_cast<size_t>(y) * box.width);
+  }
+  return gst_vmt_mask_new(box.width, box.height, crop.data(), crop.size());
+}
+
+}  // namespace
+
+/// An input buffer the element still owns: mapped for reading while a later tube may need its
+/// pixels, and not yet emitted or already emitted (then only a reference is kept, so a downstream
+/// element that writes in place gets its own copy).
+struct SegmentSession::HeldFrame {
+  std::int64_t index = 0;
+  GstBuffer* buffer = nullptr;  // one reference, owned
+  GstVideoFrame frame{};
+  bool emitted = false;
+
+  HeldFrame(std::int64_t frame_index, GstBuffer* owned, const GstVideoInfo& info)
+      : index(frame_index), buffer(owned) {
+    GstVideoInfo copy = info;
+    if (!gst_video_frame_map(&frame, &copy, buffer, GST_MAP_READ)) {
+      gst_buffer_unref(buffer);
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot map video frame " + std::to_string(frame_index) +
+                      " (buffer smaller than the negotiated format?)");
+    }
+  }
+  ~HeldFrame() {
+    gst_video_frame_unmap(&frame);
+    gst_buffer_unref(buffer);
+  }
+  HeldFrame(const HeldFrame&) = delete;
+  HeldFrame& operator=(const HeldFrame&) = delete;
+
+  ImageView view() const {
+    ImageView image;
+    image.format = pixel_format(GST_VIDEO_FRAME_FORMAT(&frame));
+    image.width = GST_VIDEO_FRAME_WIDTH(&frame);
+    image.height = GST_VIDEO_FRAME_HEIGHT(&frame);
+    for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES(&frame) && plane < 3; ++plane) {
+      image.planes[plane] = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
+      image.strides[plane] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane);
+    }
+    return image;
+  }
+};
+
+SegmentSession::SegmentSession(const SessionSettings& settings)
+    : settings_(settings),
+      engine_(std::make_unique<Engine>(settings.engine)),
+      scheduler_(settings.tubes),
+      identity_(settings.identity) {
+  gst_video_info_init(&info_);
+}
+
+SegmentSession::~SegmentSession() = default;
+
+void SegmentSession::set_format(const GstVideoInfo& info) {
+  pixel_format(GST_VIDEO_INFO_FORMAT(&info));  // throws for formats the engine cannot read
+  info_ = info;
+  has_format_ = true;
+}
+
+GstFlowReturn SegmentSession::push(GstBuffer* buffer, const EmitBuffer& emit) {
+  if (!has_format_) {
+    gst_buffer_unref(buffer);
+    throw Error(ErrorCode::InvalidArgument, "received a buffer before caps");
+  }
+  const std::int64_t index = next_frame_;
+  held_.push_back(std::make_unique<HeldFrame>(index, buffer, info_));
+  ++next_frame_;
+  ++stats_.frames_in;
+  if (const auto job = scheduler_.push(index)) return run_job(*job, emit);
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn SegmentSession::drain(const EmitBuffer& emit) {
+  GstFlowReturn flow = GST_FLOW_OK;
+  if (const auto job = scheduler_.flush()) flow = run_job(*job, emit);
+  // Every frame must leave: the scheduler emits all pending frames on flush, so anything still
+  // unemitted here means a failed push downstream; drop the rest with the stream.
+  held_.clear();
+  scheduler_.reset(next_frame_);
+  identity_.reset();
+  engine_->clear_cache();
+  return flow;
+}
+
+void SegmentSession::discard() {
+  held_.clear();
+  scheduler_.reset(next_frame_);
+  identity_.reset();
+  engine_->clear_cache();
+  first_seen_.clear();
+}
+
+GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit) {
+  std::vector<ImageView> frames;
+  frames.reserve(static_cast<size_t>(job.frames.size()));
+  for (std::int64_t f = job.frames.begin; f < job.frames.end; ++f) {
+    HeldFrame* held = find(f);
+    if (held == nullptr)
+      throw Error(ErrorCode::Internal, "frame " + std::to_string(f) + " is no longer held");
+    frames.push_back(held->view());
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  const TubeResult result = engine_->run_tube(job.frames.begin, frames);
+  stats_.inference_ms_total +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  ++stats_.tubes_run;
+
+  const std::vector<FrameResult> per_frame = identity_.assign(job, result);
+  GstFlowReturn flow = GST_FLOW_OK;
+  for (const FrameResult& frame_result : per_frame) {
+    HeldFrame* held = find(frame_result.frame);
+    if (held == nullptr || held->emitted) continue;
+    flow = emit_frame(*held, frame_result, emit);
+    if (flow != GST_FLOW_OK) break;
+  }
+  // Tracks absent from this tube can never be matched again (identity remembers one tube).
+  for (auto it = first_seen_.begin(); it != first_seen_.end();) {
+    bool present = false;
+    for (const FrameResult& fr : per_frame)
+      for (const TrackedInstance& instance : fr.instances) present |= instance.track_id == it->first;
+    it = present || it->second >= job.frames.begin ? std::next(it) : first_seen_.erase(it);
+  }
+  release_before(job.keep_from);
+  return flow;
+}
+
+GstFlowReturn SegmentSession::emit_frame(HeldFrame& held, const FrameResult& result,
+                                         const EmitBuffer& emit) {
+  // Our reference stays while later tubes need the pixels: the outgoing buffer is a (shallow)
+  // writable copy sharing the memory, so the metadata is ours to add.
+  GstBuffer* out = gst_buffer_make_writable(gst_buffer_ref(held.buffer));
+  attach_meta(out, held.index, result);
+  held.emitted = true;
+  ++stats_.frames_out;
+  return emit(out);
+}
+
+void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t frame, const FrameResult& result) {
+  const guint width = GST_VIDEO_INFO_WIDTH(&info_);
+  const guint height = GST_VIDEO_INFO_HEIGHT(&info_);
+  GstVmtFrameMeta* meta = gst_buffer_add_vmt_frame_meta(buffer, frame, width, height);
+  if (meta == nullptr) meta = gst_buffer_get_vmt_frame_meta(buffer);  // upstream already had one
+  const auto& labels = engine_->model().labels;
+  for (const TrackedInstance& instance : result.instances) {
+    const BoundingBox box = rle_bbox(instance.mask);
+    if (box.width == 0 || box.height == 0) continue;
+    const auto first = first_seen_.try_emplace(instance.track_id, frame).first->second;
+    const std::string label = instance.category >= 1 &&
+                                      static_cast<size_t>(instance.category) <= labels.size()
+                                  ? labels[instance.category - 1]
+                                  : "class " + std::to_string(instance.category);
+    GstVmtMask* mask = cropped_mask(instance.mask, box);
+    gst_vmt_frame_meta_add_instance(meta, instance.track_id, instance.category, label.c_str(),
+                                    instance.score, box.x, box.y, box.width, box.height,
+                                    static_cast<guint64>(first), static_cast<guint64>(frame), mask);
+    gst_vmt_mask_unref(mask);
+    ++stats_.instances_out;
+  }
+  gst_buffer_add_vmt_roi_metas(buffer);
+}
+
+SegmentSession::HeldFrame* SegmentSession::find(std::int64_t frame) {
+  for (auto& held : held_)
+    if (held->index == frame) return held.get();
+  return nullptr;
+}
+
+void SegmentSession::release_before(std::int64_t frame) {
+  while (!held_.empty() && held_.front()->index < frame && held_.front()->emitted) held_.pop_front();
+}
+
+std::optional<std::int64_t> SegmentSession::latency_frames() const noexcept {
+  return scheduler_.latency_frames();
+}
+
+const ModelInfo& SegmentSession::model() const noexcept { return engine_->model(); }
+
+DeviceSpec SegmentSession::device() const noexcept { return engine_->device(); }
+
+}  // namespace vmt::gst

@@ -1,0 +1,188 @@
+// The engine's preprocessing and post-processing rules on controlled inputs (no model).
+#include <gtest/gtest.h>
+
+#include <torch/nn/functional/upsampling.h>
+
+#include <ATen/ops/full.h>
+#include <ATen/ops/tensor.h>
+#include <ATen/ops/zeros.h>
+
+#include "engine/postprocess.h"
+#include "engine/preprocess.h"
+#include "engine_test_support.h"
+#include "model/config.h"
+#include "vmt/error.h"
+#include "vmt/mask.h"
+
+namespace {
+
+using vmt::engine::Pick;
+
+torch::Tensor logits_of(const std::vector<std::vector<float>>& scores) {
+  // the logits whose sigmoid is `scores`: [Q, C]
+  std::vector<float> flat;
+  for (const auto& row : scores) {
+    for (const auto s : row) flat.push_back(std::log(s / (1 - s)));
+  }
+  return at::tensor(flat).view({static_cast<std::int64_t>(scores.size()), -1});
+}
+
+// torchvision Resize(360): shorter edge 360, longer edge truncated.
+TEST(EngineRules, ResizedSizeFollowsTorchvision) {
+  using vmt::engine::resized_size;
+  using Size = std::pair<std::int64_t, std::int64_t>;
+  EXPECT_EQ(resized_size(720, 1280, 360), Size(360, 640));
+  EXPECT_EQ(resized_size(1280, 720, 360), Size(640, 360));
+  EXPECT_EQ(resized_size(361, 500, 360), Size(360, 498));
+  EXPECT_EQ(resized_size(240, 240, 360), Size(360, 360));
+  EXPECT_EQ(resized_size(100, 200, 0), Size(100, 200));
+}
+
+// A flat picture stays flat through the resize; ToTensor + Normalize arithmetic.
+TEST(EngineRules, PreprocessNormalisesLikeTorchvision) {
+  std::vector<std::uint8_t> rgb(64 * 48 * 3, 128);
+  const auto frame = vmt_test::make_frame(rgb, 64, 48, vmt::PixelFormat::RGB);
+  const std::vector<vmt::ImageView> v{frame.view};
+  const auto x = vmt::engine::preprocess(v, 36, torch::kCPU, torch::kFloat32);
+  ASSERT_EQ(x.sizes(), (std::vector<std::int64_t>{1, 3, 36, 48}));
+  EXPECT_FLOAT_EQ(x[0][0][5][7].item<float>(), (128.f / 255.f - 0.485f) / 0.229f);
+  EXPECT_FLOAT_EQ(x[0][2][30][40].item<float>(), (128.f / 255.f - 0.406f) / 0.225f);
+}
+
+// The resize antialiases as PIL does: the uint8 path agrees with float arithmetic within 1 level.
+TEST(EngineRules, ResizeIsAntialiasedBilinear) {
+  const auto rgb = vmt_test::rgb_picture(160, 120, 0);
+  const auto frame = vmt_test::make_frame(rgb, 160, 120, vmt::PixelFormat::RGB);
+  const std::vector<vmt::ImageView> v{frame.view};
+  const auto x = vmt::engine::preprocess(v, 30, torch::kCPU, torch::kFloat32);
+  namespace F = torch::nn::functional;
+  const auto src = vmt::engine::to_rgb(frame.view).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+  const auto ref = F::interpolate(src, F::InterpolateFuncOptions()
+                                           .size(std::vector<std::int64_t>{30, 40})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false)
+                                           .antialias(true))
+                       .round();
+  const auto mean = at::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+  const auto stdev = at::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+  const auto back = ((x * stdev + mean) * 255.f).round();
+  EXPECT_LE((back - ref).abs().max().item<float>(), 1.f);
+}
+
+// Every packed format gives the RGB bytes exactly; YUV within the BT.601 round trip.
+TEST(EngineRules, PixelFormatsConvertToRgb) {
+  const int w = 38, h = 26;  // even, with row padding in the 4-byte formats
+  const auto rgb = vmt_test::rgb_picture(w, h, 3);
+  const auto reference = vmt::engine::to_rgb(vmt_test::make_frame(rgb, w, h, vmt::PixelFormat::RGB).view)
+                             .to(torch::kInt32);
+  using vmt::PixelFormat;
+  for (const auto format : {PixelFormat::RGBA, PixelFormat::RGBx, PixelFormat::BGRx,
+                            PixelFormat::BGRA}) {
+    const auto f = vmt_test::make_frame(rgb, w, h, format);
+    EXPECT_TRUE(vmt::engine::to_rgb(f.view).to(torch::kInt32).equal(reference));
+  }
+  for (const auto format : {PixelFormat::I420, PixelFormat::NV12}) {
+    const auto f = vmt_test::make_frame(rgb, w, h, format);
+    const auto diff = (vmt::engine::to_rgb(f.view).to(torch::kInt32) - reference).abs();
+    EXPECT_LE(diff.max().item<int>(), 24) << "format " << static_cast<int>(format);
+    EXPECT_LE(diff.to(torch::kFloat32).mean().item<float>(), 3.f);
+  }
+}
+
+// Bad frames are refused with the reason.
+TEST(EngineRules, InvalidFramesAreRefused) {
+  vmt::ImageView v;
+  v.format = vmt::PixelFormat::RGB;
+  v.width = 4;
+  v.height = 0;
+  EXPECT_THROW(vmt::engine::validate_image(v), vmt::Error);
+  v.height = 4;
+  std::vector<std::uint8_t> p(4 * 4 * 3);
+  v.planes = {p.data(), nullptr, nullptr};
+  v.strides = {8, 0, 0};
+  try {
+    vmt::engine::validate_image(v);
+    FAIL();
+  } catch (const vmt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stride"), std::string::npos) << e.what();
+  }
+}
+
+// top-K over the flattened query × class scores, highest first.
+TEST(EngineRules, TopPairsOverQueriesAndClasses) {
+  const auto logits = logits_of({{0.1f, 0.9f, 0.2f}, {0.8f, 0.3f, 0.95f}, {0.05f, 0.5f, 0.6f}});
+  const auto picks = vmt::engine::top_pairs(logits, 3);
+  ASSERT_EQ(picks.size(), 3u);
+  EXPECT_EQ(picks[0].query, 1);
+  EXPECT_EQ(picks[0].cls, 2);
+  EXPECT_NEAR(picks[0].score, 0.95f, 1e-6);
+  EXPECT_EQ(picks[1].query, 0);
+  EXPECT_EQ(picks[1].cls, 1);
+  EXPECT_EQ(picks[2].query, 1);
+  EXPECT_EQ(picks[2].cls, 0);
+  EXPECT_EQ(vmt::engine::distinct_queries(picks), (std::vector<std::int64_t>{1, 0}));
+  EXPECT_EQ(vmt::engine::top_pairs(logits, 100).size(), 9u);  // K larger than Q × C
+}
+
+// Threshold, category and empty-mask rules; one query may give several instances.
+TEST(EngineRules, AssembleAppliesOfficialRules) {
+  // queries 0, 1, 2; query 2's masks are empty everywhere
+  const std::vector<Pick> picks{{0, 1, 0.9f}, {1, 2, 0.8f}, {0, 3, 0.7f}, {2, 1, 0.6f},
+                                {1, 0, 0.5f}, {1, 4, 0.4f}, {0, 2, 0.0005f}};
+  const std::vector<std::int64_t> queries{0, 1, 2};
+  auto masks = at::full({3, 2, 4, 4}, -5.f);
+  masks.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(0, 2)}, 5.f);
+  masks.index_put_({1, 1, 2, 2}, 5.f);
+  const auto instances =
+      vmt::engine::assemble_instances(picks, queries, masks, 8, 8, 0.001f, /*num_labels=*/3);
+  // kept: (0,1), (0,3) [query 0]; (1,2) [query 1]; dropped: (2,1) empty masks, (1,0) class 0,
+  // (1,4) past the labels, (0,2) under the threshold
+  ASSERT_EQ(instances.size(), 3u);
+  EXPECT_EQ(instances[0].category, 1);
+  EXPECT_EQ(instances[1].category, 3);
+  EXPECT_EQ(instances[2].category, 2);
+  EXPECT_FLOAT_EQ(instances[2].score, 0.8f);
+  EXPECT_EQ(instances[0].masks, instances[1].masks);
+  ASSERT_EQ(instances[2].masks.size(), 2u);
+  EXPECT_EQ(vmt::rle_area(instances[2].masks[0]), 0u);  // frame 0 empty, frame 1 not
+  EXPECT_GT(vmt::rle_area(instances[2].masks[1]), 0u);
+  EXPECT_EQ(instances[0].masks[0].size, (vmt::MaskSize{8, 8}));
+  EXPECT_EQ(vmt::rle_area(instances[0].masks[0]), 32u);  // the top half
+}
+
+// Masks: the logits resized bilinearly (align_corners = false) to the frame size, then
+// sigmoid > 0.5 (the official order: interpolate, then sigmoid).
+TEST(EngineRules, MasksResizeBilinearToFrameSize) {
+  namespace F = torch::nn::functional;
+  const auto logits = at::tensor({-2.f, 1.f, 3.f, -0.5f, 0.25f, -4.f}).view({1, 2, 3});
+  const auto rles = vmt::engine::masks_to_rle(logits, 7, 11);
+  ASSERT_EQ(rles.size(), 1u);
+  const auto reference = (F::interpolate(logits.unsqueeze(0), F::InterpolateFuncOptions()
+                                                                  .size(std::vector<std::int64_t>{7, 11})
+                                                                  .mode(torch::kBilinear)
+                                                                  .align_corners(false))
+                              .sigmoid() > 0.5)
+                             .to(torch::kUInt8)
+                             .contiguous();
+  const auto decoded = vmt::rle_decode(rles[0]);
+  const auto got = decoded.data();
+  ASSERT_EQ(got.size(), 77u);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), reference.data_ptr<std::uint8_t>()));
+  EXPECT_GT(vmt::rle_area(rles[0]), 0u);
+  EXPECT_LT(vmt::rle_area(rles[0]), 77u);
+}
+
+// The JSON form of the config round-trips and refuses unknown fields.
+TEST(EngineRules, ConfigJsonRoundTrip) {
+  for (const auto& name : vmt::model::preset_names()) {
+    const auto c = vmt::model::preset(name);
+    const auto back = vmt::model::config_from_json(vmt::model::config_to_json(c));
+    EXPECT_EQ(vmt::model::config_to_json(back), vmt::model::config_to_json(c));
+    EXPECT_EQ(back.preset, name);
+  }
+  EXPECT_THROW(vmt::model::config_from_json(R"({"hidden_dim": 256, "bogus": 1})"), vmt::Error);
+  EXPECT_THROW(vmt::model::config_from_json(R"({"hidden_dim": "x"})"), vmt::Error);
+  EXPECT_THROW(vmt::model::config_from_json("not json"), vmt::Error);
+}
+
+}  // namespace

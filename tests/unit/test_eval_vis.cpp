@@ -1,0 +1,114 @@
+// vmt-eval YouTube-VIS / HQ-YTVIS: Tube-Mask and Tube-Boundary AP against the numbers the official
+// HQ-YTVIS evaluator printed for the committed fixtures (tests/fixtures/eval/README.md).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "vmt/error.h"
+#include "vmt/eval.h"
+
+namespace fs = std::filesystem;
+namespace ev = vmt::eval;
+
+namespace {
+
+fs::path fixture(const std::string& name) {
+  const char* root = std::getenv("VMT_SOURCE_ROOT");
+  return fs::path(root ? root : ".") / "tests" / "fixtures" / "eval" / name;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+/// Our 12 stats and per-category AP equal the reference's to 0.1 on the 0–100 scale.
+void expect_matches_reference(const std::string& results, ev::VisIouType type, const char* key) {
+  const auto gt = ev::load_vis_ground_truth(fixture("ytvis/gt.json"));
+  const auto dts = ev::load_vis_results(fixture("ytvis/" + results), gt);
+  const auto ref = read_json(fixture("ytvis/reference.json")).at(results + ":" + key);
+  ev::VisParams p;
+  p.iou_type = type;
+  const auto s = ev::evaluate_vis(gt, dts, p);
+  for (std::size_t i = 0; i < 12; ++i)
+    EXPECT_NEAR(100 * s.stats[i], 100 * ref.at("stats")[i].get<double>(), 0.1) << key << " stat " << i;
+  for (const auto& [cat, ap] : s.category_ap)
+    EXPECT_NEAR(100 * ap, 100 * ref.at("category_ap").at(std::to_string(cat)).get<double>(), 0.1);
+}
+
+/// A one-video, one-category ground truth with a single 4-frame track absent in frame 2.
+ev::VisGroundTruth tiny_gt() {
+  vmt::Bitmap m({8, 8});
+  for (std::uint32_t y = 2; y < 6; ++y)
+    for (std::uint32_t x = 1; x < 7; ++x) m.set(x, y, true);
+  ev::VisGroundTruth gt;
+  gt.videos.push_back({1, {8, 8}, 4});
+  gt.category_ids = {1};
+  ev::VisTrack t;
+  t.id = 1; t.video_id = 1; t.category_id = 1;
+  t.masks = {vmt::rle_encode(m.view()), vmt::rle_encode(m.view()), std::nullopt, vmt::rle_encode(m.view())};
+  t.avg_area = 24;
+  gt.annotations.push_back(t);
+  return gt;
+}
+
+}  // namespace
+
+// Tube-Mask AP equals the official ytvoseval (iouType 'segm') on the fixture.
+TEST(EvalVis, MaskApMatchesOfficial) { expect_matches_reference("results.json", ev::VisIouType::Mask, "segm"); }
+
+// Tube-Boundary AP equals the official ytvoseval (iouType 'boundary') on the fixture.
+TEST(EvalVis, BoundaryApMatchesOfficial) {
+  expect_matches_reference("results.json", ev::VisIouType::Boundary, "boundary");
+}
+
+// Ground truth given back as results scores AP 100 (and equals the official numbers).
+TEST(EvalVis, PerfectResultsMatchOfficial) {
+  expect_matches_reference("results_perfect.json", ev::VisIouType::Mask, "segm");
+  expect_matches_reference("results_perfect.json", ev::VisIouType::Boundary, "boundary");
+}
+
+// An empty results list gives AP 0 and AR 0 (the official loadRes cannot read an empty list).
+TEST(EvalVis, EmptyResultsScoreZero) {
+  const auto gt = ev::load_vis_ground_truth(fixture("ytvis/gt.json"));
+  const auto dts = ev::load_vis_results(fixture("ytvis/results_empty.json"), gt);
+  const auto s = ev::evaluate_vis(gt, dts);
+  EXPECT_EQ(s.stats[0], 0.0);
+  EXPECT_EQ(s.stats[8], 0.0);
+  EXPECT_EQ(s.stats[4], -1.0);   // no medium ground truth
+}
+
+// One perfect track: AP 100; the same track with a lower IoU loses the high thresholds.
+TEST(EvalVis, PerfectTrackIsHundred) {
+  const auto gt = tiny_gt();
+  std::vector<ev::VisTrack> dts{gt.annotations[0]};
+  dts[0].score = 0.9;
+  EXPECT_DOUBLE_EQ(ev::evaluate_vis(gt, dts).stats[0], 1.0);
+  ev::VisParams b;
+  b.iou_type = ev::VisIouType::Boundary;
+  EXPECT_DOUBLE_EQ(ev::evaluate_vis(gt, dts, b).stats[0], 1.0);
+  // Predicting an object in the frame where the ground truth is absent adds to the union only.
+  dts[0].masks[2] = dts[0].masks[0];
+  EXPECT_NEAR(ev::vis_tube_iou(dts[0].masks, gt.annotations[0].masks), 0.75, 1e-12);
+  EXPECT_NEAR(ev::evaluate_vis(gt, dts).stats[1], 1.0, 1e-12);   // AP50
+  EXPECT_NEAR(ev::evaluate_vis(gt, dts).stats[2], 1.0, 1e-12);   // AP75 (IoU 0.75 ≥ 0.75)
+  EXPECT_LT(ev::evaluate_vis(gt, dts).stats[0], 1.0);
+}
+
+// A crowd ground truth is never a miss and a detection on it is not a false positive.
+TEST(EvalVis, CrowdIsIgnored) {
+  auto gt = tiny_gt();
+  gt.annotations[0].iscrowd = true;
+  std::vector<ev::VisTrack> dts{gt.annotations[0]};
+  EXPECT_EQ(ev::evaluate_vis(gt, dts).stats[0], -1.0);   // nothing to recall
+}
+
+// Results of a video the ground truth does not have are rejected, as the official loadRes does.
+TEST(EvalVis, UnknownVideoThrows) {
+  const auto gt = tiny_gt();
+  EXPECT_THROW(ev::parse_vis_results(R"([{"video_id": 7, "category_id": 1, "score": 1, "segmentations": [null]}])", gt),
+               vmt::Error);
+}

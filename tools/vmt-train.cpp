@@ -1,0 +1,360 @@
+// vmt-train: trains the VMT detector on a YouTube-VIS-format set and writes model files the engine
+// loads (docs/training.md).
+//
+//   vmt-train train --data DIR -o model.safetensors [--preset small | --init FILE] [--steps N]
+//                   [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5]
+//                   [--degrade 0] [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4]
+//                   [--clip 0.1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every 300]
+//                   [--log loss.csv] [--resume 1] [--threads N] [--name NAME]
+//                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
+//   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
+//   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
+//   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/model_file.h"
+#include "model/vmt_detector.h"
+#include "train/dataset.h"
+#include "train/losses.h"
+#include "train/trainer.h"
+#include "vmt/error.h"
+#include "vmt/mask.h"
+
+namespace {
+
+using Args = std::map<std::string, std::string>;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+using vmt::Error;
+using vmt::ErrorCode;
+
+int usage() {
+  std::cerr <<
+      "usage:\n"
+      "  vmt-train train --data DIR -o FILE [--preset small | --init FILE] [--steps N]\n"
+      "      [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5] [--degrade P]\n"
+      "      [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4] [--clip 0.1] [--freeze-stem 1]\n"
+      "      [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every SECONDS] [--log FILE.csv]\n"
+      "      [--time-limit SECONDS] [--init FILE]\n"
+      "      [--resume 0|1] [--threads N] [--name NAME]\n"
+      "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
+      "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
+      "  vmt-train export MODEL -o FILE [--half 1]\n"
+      "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>).\n";
+  return 2;
+}
+
+Args parse(int argc, char** argv, std::vector<std::string>& positional) {
+  Args args;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-o") a = "--output";
+    if (a.rfind("--", 0) == 0) {
+      if (i + 1 >= argc) throw Error(ErrorCode::InvalidArgument, a + " needs a value");
+      args[a.substr(2)] = argv[++i];
+    } else {
+      positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+std::string get(const Args& a, const std::string& k, const std::string& fallback) {
+  const auto it = a.find(k);
+  return it == a.end() ? fallback : it->second;
+}
+double get_num(const Args& a, const std::string& k, double fallback) {
+  const auto it = a.find(k);
+  if (it == a.end()) return fallback;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::InvalidArgument, "--" + k + ": not a number: " + it->second);
+  }
+}
+std::string require(const Args& a, const std::string& k) {
+  const auto it = a.find(k);
+  if (it == a.end()) throw Error(ErrorCode::InvalidArgument, "--" + k + " is required");
+  return it->second;
+}
+
+torch::Device pick_device(const std::string& text) {
+  if (text == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu");
+  torch::Device d(text);
+  if (d.is_cuda() && !torch::cuda::is_available()) {
+    throw Error(ErrorCode::Unavailable, "--device " + text + ": no CUDA device available");
+  }
+  return d;
+}
+
+vmt::train::YtvisDataset open_data(const Args& a) {
+  const fs::path dir = require(a, "data");
+  return vmt::train::YtvisDataset(dir / "instances.json", dir / "JPEGImages");
+}
+
+/// Progress line: [#####-----] step/total, losses, speed, ETA.
+void progress(std::int64_t step, std::int64_t total, const std::map<std::string, double>& loss,
+              double seconds_per_step) {
+  constexpr int kWidth = 24;
+  const int filled = total > 0 ? static_cast<int>(kWidth * step / total) : 0;
+  const double eta = seconds_per_step * static_cast<double>(total - step);
+  std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.3f (cls %.3f box %.3f giou %.3f mask %.3f dice %.3f) %.2f s/it ETA %.0f s ",
+               std::string(filled, '#').c_str(), std::string(kWidth - filled, '-').c_str(),
+               static_cast<long long>(step), static_cast<long long>(total), loss.at("total"),
+               loss.at("cls"), loss.at("bbox"), loss.at("giou"), loss.at("mask"), loss.at("dice"),
+               seconds_per_step, eta);
+  std::fflush(stderr);
+}
+
+/// Appends one CSV row (writing the header for a new file).
+void log_row(const fs::path& path, std::int64_t step, const std::map<std::string, double>& loss,
+             double elapsed, std::int64_t height, std::int64_t width) {
+  const bool fresh = !fs::exists(path);
+  std::ofstream out(path, std::ios::app);
+  if (fresh) out << "step,total,cls,bbox,giou,mask,dice,seconds,height,width\n";
+  out << step << ',' << loss.at("total") << ',' << loss.at("cls") << ',' << loss.at("bbox") << ','
+      << loss.at("giou") << ',' << loss.at("mask") << ',' << loss.at("dice") << ',' << elapsed
+      << ',' << height << ',' << width << '\n';
+}
+
+/// The per-step RNG: a function of (seed, step) only, so a resumed run draws the same clips.
+std::mt19937_64 step_rng(std::uint64_t seed, std::int64_t step) {
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32)};
+  return std::mt19937_64(seq);
+}
+
+vmt::train::Trainer make_trainer(const Args& a, const vmt::train::YtvisDataset& data,
+                                 const torch::Device& device, std::uint64_t seed) {
+  vmt::engine::ModelHeader header;
+  vmt::engine::Model model{nullptr};
+  if (a.count("init")) {
+    auto loaded = vmt::engine::load_model(a.at("init"));
+    header = loaded.header;
+    model = loaded.module;
+  } else {
+    header.config = vmt::model::preset(get(a, "preset", "small"));
+    header.config.num_classes = static_cast<std::int64_t>(data.labels().size()) + 1;
+    header.labels = data.labels();
+    model = vmt::engine::init_model(header.config, seed);
+    vmt::train::apply_official_init(model);
+  }
+  header.name = get(a, "name", header.name.empty() ? header.config.preset : header.name);
+  vmt::train::OptimOptions o;
+  o.lr = get_num(a, "lr", o.lr);
+  o.lr_backbone = get_num(a, "lr-backbone", o.lr_backbone);
+  o.weight_decay = get_num(a, "weight-decay", o.weight_decay);
+  o.clip_max_norm = get_num(a, "clip", o.clip_max_norm);
+  o.freeze_stem = get(a, "freeze-stem", "1") == "1";
+  vmt::train::Trainer trainer(model, header, device, o);
+  trainer.state().seed = seed;
+  return trainer;
+}
+
+int cmd_train(const Args& a) {
+  const auto data = open_data(a);
+  const fs::path output = require(a, "output");
+  const auto device = pick_device(get(a, "device", "auto"));
+  const auto seed = static_cast<std::uint64_t>(get_num(a, "seed", 0));
+  const auto steps = static_cast<std::int64_t>(get_num(a, "steps", 1000));
+  const double save_every = get_num(a, "save-every", 300);
+  const double time_limit = get_num(a, "time-limit", 0);  // seconds; 0 = none
+  const fs::path log = get(a, "log", (output.parent_path() / "loss.csv").string());
+  vmt::train::ClipOptions clip;
+  clip.frames = static_cast<std::int64_t>(get_num(a, "frames", 5));
+  if (a.count("sizes")) clip.shorter_edges = vmt::train::parse_sizes(a.at("sizes"));
+  clip.max_longer_edge = static_cast<std::int64_t>(get_num(a, "max-size", 768));
+  clip.flip_probability = get_num(a, "flip", 0.5);
+  clip.degrade_probability = get_num(a, "degrade", 0.0);
+
+  auto trainer = make_trainer(a, data, device, seed);
+  if (get(a, "resume", "1") == "1" && fs::exists(output) && fs::exists(vmt::train::Trainer::sidecar_path(output))) {
+    trainer.resume(output);
+    std::cerr << "vmt-train: resumed " << output << " at step " << trainer.state().step << "\n";
+  }
+  std::cerr << "vmt-train: " << data.videos().size() << " videos, " << data.labels().size()
+            << " classes, preset " << trainer.header().config.preset << ", device " << device
+            << ", " << steps << " steps\n";
+  const auto start = Clock::now();
+  auto last_save = start;
+  double avg = 0;
+  auto out_of_time = [&] {
+    return time_limit > 0 && std::chrono::duration<double>(Clock::now() - start).count() >= time_limit;
+  };
+  while (trainer.state().step < steps && !out_of_time()) {
+    const auto t0 = Clock::now();
+    auto rng = step_rng(trainer.state().seed, trainer.state().step);
+    const auto batch = data.sample(rng, clip);
+    const auto loss = trainer.step(batch);
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    avg = avg == 0 ? dt : 0.95 * avg + 0.05 * dt;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    log_row(log, trainer.state().step, loss, elapsed, batch.frames.size(2), batch.frames.size(3));
+    progress(trainer.state().step, steps, loss, avg);
+    if (std::chrono::duration<double>(Clock::now() - last_save).count() >= save_every) {
+      trainer.save(output);
+      last_save = Clock::now();
+      std::cerr << "\nvmt-train: checkpoint " << output << " at step " << trainer.state().step << "\n";
+    }
+  }
+  trainer.save(output);
+  std::cerr << "\nvmt-train: wrote " << output << " (step " << trainer.state().step << ")\n";
+  return 0;
+}
+
+/// Loads a model file onto `device` in eval mode.
+vmt::engine::LoadedModel load_on(const std::string& path, const torch::Device& device) {
+  auto loaded = vmt::engine::load_model(path);
+  loaded.module->to(device);
+  loaded.module->eval();
+  return loaded;
+}
+
+/// Input size {H, W} for a video at shorter edge `size`.
+std::pair<std::int64_t, std::int64_t> eval_size(const vmt::train::VideoEntry& v, std::int64_t size) {
+  return vmt::train::resized_size(v.height, v.width, size, 100000, 32);
+}
+
+/// Per video, the whole video as one clip: the top-`top` (query, class) pairs with coarse masks
+/// resized to the frame size, as YouTube-VIS results JSON.
+int cmd_predict(const std::string& model_path, const Args& a) {
+  const auto data = open_data(a);
+  const auto device = pick_device(get(a, "device", "auto"));
+  auto loaded = load_on(model_path, device);
+  auto& det = vmt::engine::detector_of(loaded.module);
+  const auto size = static_cast<std::int64_t>(get_num(a, "size", 96));
+  const auto top = static_cast<std::int64_t>(get_num(a, "top", 10));
+  torch::NoGradGuard no_grad;
+  nlohmann::json results = nlohmann::json::array();
+  for (std::size_t vi = 0; vi < data.videos().size(); ++vi) {
+    const auto& v = data.videos()[vi];
+    const auto [h, w] = eval_size(v, size);
+    std::vector<std::int64_t> frames(v.file_names.size());
+    for (std::size_t i = 0; i < frames.size(); ++i) frames[i] = static_cast<std::int64_t>(i);
+    const auto clip = data.load(vi, frames, h, w, false);
+    const auto out = det->forward(clip.frames.to(device));
+    const auto probs = out.pred_logits[0].sigmoid().to(torch::kCPU);  // [Q, C]
+    const auto num_labels = static_cast<std::int64_t>(loaded.header.labels.size());
+    const auto flat = probs.narrow(1, 1, num_labels).flatten();
+    const auto k = std::min<std::int64_t>(top, flat.numel());
+    const auto [scores, idx] = flat.topk(k);
+    const auto queries = (idx / num_labels).to(device);
+    auto masks = det->coarse_mask_logits(out, queries);  // [K, T, H/4, W/4]
+    masks = torch::nn::functional::interpolate(
+        masks, torch::nn::functional::InterpolateFuncOptions()
+                   .size(std::vector<std::int64_t>{static_cast<std::int64_t>(v.height), static_cast<std::int64_t>(v.width)})
+                   .mode(torch::kBilinear).align_corners(false));
+    const auto binary = (masks.sigmoid() > 0.5).to(torch::kCPU, torch::kUInt8).contiguous();
+    for (std::int64_t j = 0; j < k; ++j) {
+      nlohmann::json segs = nlohmann::json::array();
+      for (std::int64_t t = 0; t < binary.size(1); ++t) {
+        const auto m = binary[j][t].contiguous();
+        const vmt::BitmapView view{{m.data_ptr<std::uint8_t>(), static_cast<std::size_t>(m.numel())},
+                                   {v.height, v.width}};
+        const auto rle = vmt::rle_encode(view);
+        segs.push_back({{"size", {v.height, v.width}}, {"counts", vmt::rle_to_string(rle)}});
+      }
+      results.push_back({{"video_id", v.id},
+                         {"category_id", idx[j].item<std::int64_t>() % num_labels + 1},
+                         {"score", scores[j].item<double>()},
+                         {"segmentations", segs}});
+    }
+  }
+  std::ofstream(require(a, "output")) << results.dump() << "\n";
+  std::cerr << "vmt-train: " << results.size() << " predictions for " << data.videos().size()
+            << " videos\n";
+  return 0;
+}
+
+/// Mean losses and the mean per-frame mask IoU of the matched queries' coarse masks (at stride 4,
+/// thresholded at 0.5) over `clips` fixed clips (unflipped, shorter edge `size`).
+int cmd_score(const std::string& model_path, const Args& a) {
+  const auto data = open_data(a);
+  const auto device = pick_device(get(a, "device", "auto"));
+  auto loaded = load_on(model_path, device);
+  auto& det = vmt::engine::detector_of(loaded.module);
+  const auto size = static_cast<std::int64_t>(get_num(a, "size", 96));
+  const auto frames = static_cast<std::int64_t>(get_num(a, "frames", 5));
+  const auto clips = static_cast<std::int64_t>(get_num(a, "clips", 20));
+  torch::NoGradGuard no_grad;
+  std::map<std::string, double> sums;
+  double iou_sum = 0, class_hits = 0;
+  std::int64_t iou_count = 0, matched = 0;
+  for (std::int64_t c = 0; c < clips; ++c) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(c));
+    const auto vi = static_cast<std::size_t>(c) % data.videos().size();
+    const auto& v = data.videos()[vi];
+    const auto idx = vmt::train::YtvisDataset::sample_frames(static_cast<std::int64_t>(v.file_names.size()), frames, rng);
+    const auto [h, w] = eval_size(v, size);
+    const auto clip = data.load(vi, idx, h, w, false).to(device);
+    const auto out = det->forward(clip.frames);
+    const auto all = torch::arange(out.pred_logits.size(1), torch::TensorOptions().dtype(torch::kInt64).device(device));
+    const vmt::train::Predictions pred{out.pred_logits[0], out.pred_boxes[0], det->coarse_mask_logits(out, all)};
+    vmt::train::Match m;
+    const auto terms = vmt::train::compute_losses(pred, clip.targets, {}, {}, &m);
+    for (const auto& [k, t] : terms) sums[k] += t.item<double>();
+    if (m.query_indices.numel() == 0) continue;
+    const auto q = m.query_indices.to(device), t = m.target_indices.to(device);
+    const auto p = pred.mask_logits.index_select(0, q) > 0;                      // [K, T, h, w]
+    auto g = vmt::train::subsample_masks(clip.targets.masks, 4).index_select(0, t) > 0.5;
+    g = g.narrow(2, 0, p.size(2)).narrow(3, 0, p.size(3));
+    const auto valid = clip.targets.valid.index_select(0, t);                   // [K, T]
+    const auto inter = (p & g).sum({2, 3}).to(torch::kFloat64);
+    const auto uni = (p | g).sum({2, 3}).to(torch::kFloat64).clamp_min(1);
+    iou_sum += ((inter / uni) * valid).sum().item<double>();
+    iou_count += valid.sum().item<std::int64_t>();
+    const auto pred_cls = pred.logits.index_select(0, q).argmax(1);
+    class_hits += (pred_cls == clip.targets.labels.index_select(0, t)).sum().item<double>();
+    matched += q.numel();
+  }
+  std::cout << "clips " << clips << "\n";
+  for (const auto& [k, s] : sums) std::cout << "loss_" << k << " " << s / clips << "\n";
+  std::cout << "matched_mask_iou " << (iou_count ? iou_sum / iou_count : 0.0) << " over "
+            << iou_count << " (track, frame) pairs\n";
+  std::cout << "matched_class_accuracy " << (matched ? class_hits / matched : 0.0) << "\n";
+  return 0;
+}
+
+/// Re-writes a checkpoint's model file in fp16 (half the size; the engine widens it to fp32 on
+/// load) or fp32, keeping its metadata.
+int cmd_export(const std::string& model_path, const Args& a) {
+  auto loaded = vmt::engine::load_model(model_path);
+  if (get(a, "half", "1") == "1") loaded.module->to(torch::kHalf);
+  const fs::path out = require(a, "output");
+  vmt::engine::save_model(loaded.module, loaded.header, out);
+  std::cerr << "vmt-train: wrote " << out << " (" << fs::file_size(out) << " bytes)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  const std::string command = argv[1];
+  try {
+    std::vector<std::string> positional;
+    const auto args = parse(argc, argv, positional);
+    if (args.count("threads")) torch::set_num_threads(static_cast<int>(get_num(args, "threads", 1)));
+    if (command == "train" && positional.empty()) return cmd_train(args);
+    if (command == "predict" && positional.size() == 1) return cmd_predict(positional[0], args);
+    if (command == "score" && positional.size() == 1) return cmd_score(positional[0], args);
+    if (command == "export" && positional.size() == 1) return cmd_export(positional[0], args);
+    return usage();
+  } catch (const std::exception& e) {
+    std::cerr << "\nvmt-train: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,109 @@
+// The Transfiner refinement head of VMT (official models/segmentation.py, the inference path
+// VMT.inference → forward_mask_head_train_with_inc → dynamic_mask_with_coords_inc and
+// dynamic_mask_with_coords_inc_super), and `VmtModel`, the whole official VMT module (detector +
+// refinement head) whose parameter and buffer names are the official state_dict keys.
+// Internal to vmt-core.
+//
+// Per frame, for the K selected queries:
+//   1. high-resolution features: lay_hr1(mask_feats_c) (stride 8) + backbone layer1 (stride 4)
+//      → lay1_h → lay2_h: 8-channel features at stride 4;
+//   2. incoherent-level masks at stride 4 (controller_inc's dynamic convs on
+//      [rel. coords, sigmoid(coarse logits), features]);
+//   3. incoherent points at stride 2: the union of the K stride-4 masks, nearest-upsampled,
+//      through a dilated (3) Laplacian twice, non-zero → point;
+//   4. point features at stride 2: lay_hr1_c features + on the points (conv1 features + the RGB
+//      encoding conv_norm_relus_fuse_img), sine positions, a 3-layer point transformer (`encoder`,
+//      d = 64, 4 heads) over the frame's points, added back at the points;
+//   5. per instance, the four dilated fusion branches conv_norm_relus_fuse_all_{1..4} on
+//      [features, sigmoid(inc), sigmoid(coarse), box mask, rel. coords], summed, then
+//      controller_refine's dynamic convs and aligned_bilinear ×2 → refined logits at stride 1.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "config.h"
+#include "deformable_transformer.h"
+#include "point_transformer.h"
+#include "vmt_detector.h"
+
+namespace vmt::model {
+
+/// The whole official VMT module: the detector's modules (`detr`, `controller`, `mask_head`) and
+/// the refinement head's (`controller_inc`, `controller_refine` — MLP C → C → 177 —, `lay_hr1`
+/// 3×3 256→256, `lay1_h` 3×3 256→64, `lay2_h` 3×3 64→8, `lay_hr1_c` 1×1 64→64,
+/// `conv_norm_relus_fuse_img` (3×3 3→32, 1×1 32→64, 1×1 64→64, ReLU after each),
+/// `conv_norm_relus_fuse_all_{1,2,3,4}` (3×3 69→32 with dilation = padding = 3, 5, 7, 1, then
+/// 1×1 32→32, 1×1 32→11, ReLU after each) and `encoder` (PointTransformer)), all registered at the
+/// top level, so named_parameters() + named_buffers() are exactly the official state_dict keys.
+/// `detector` shares the detector's modules (it is not registered again).
+struct VmtModelImpl : torch::nn::Module {
+  explicit VmtModelImpl(const ModelConfig& config);
+
+  ModelConfig config;
+  VmtDetector detector{nullptr};
+  MLP controller_inc{nullptr};
+  MLP controller_refine{nullptr};
+  torch::nn::Conv2d lay_hr1{nullptr}, lay1_h{nullptr}, lay2_h{nullptr}, lay_hr1_c{nullptr};
+  torch::nn::Sequential conv_norm_relus_fuse_img{nullptr};
+  torch::nn::Sequential conv_norm_relus_fuse_all_1{nullptr}, conv_norm_relus_fuse_all_2{nullptr},
+      conv_norm_relus_fuse_all_3{nullptr}, conv_norm_relus_fuse_all_4{nullptr};
+  PointTransformer encoder{nullptr};
+};
+TORCH_MODULE(VmtModel);
+
+/// Intermediate results of refine_masks, for tests and diagnostics (filled when asked for).
+struct RefinementTrace {
+  torch::Tensor coarse_s8;    ///< [K, T, H/8, W/8] coarse logits before upsampling
+  torch::Tensor inc_logits;   ///< [K, T, H/2, W/2] incoherent-level logits (aligned_bilinear ×2)
+  torch::Tensor boundary;     ///< [T, H/2, W/2] float {0, 1}: the detected incoherent pixels
+  std::vector<std::int64_t> points;  ///< per frame: number of points fed to the transformer
+};
+
+/// The refined mask logits of the queries `query_indices` — the official
+/// `outputs['pred_masks_refine']` of VMT.inference.
+///
+/// model:          a VmtModel (weights loaded, eval mode); its detector produced `detector`.
+/// detector:       VmtDetector::forward of the same clip (needs mask_feats_c, layer1, c1,
+///                 pred_boxes, reference_points, hs, mask_head_params).
+/// images:         [T, 3, H, W] float, the ImageNet-normalised clip given to the detector
+///                 (the RGB encoding reads it), on the model's device.
+/// query_indices:  [K] int64 distinct query indices (any device), e.g.
+///                 VmtDetectorImpl::select_queries(pred_logits, 10, config.refine_queries);
+///                 K = 0 gives an empty result. The official code takes the top-10 (query, class)
+///                 pairs, so K ≤ 10 there; any K works here and the cost grows with K, not Q.
+/// trace:          when given, receives the intermediate results.
+///
+/// Returns [K, T, 2·H₂, 2·W₂] float logits on the model's device, where H₂ × W₂ is the size of
+/// the backbone's conv1 output (⌈H/2⌉ × ⌈W/2⌉), i.e. [K, T, H, W] for even H and W. The official
+/// tools/inference.py turns them into frame masks by bilinear resizing (align_corners = false) to
+/// the frame size and sigmoid > 0.5 (see final_masks). Row k belongs to query_indices[k].
+///
+/// The refinement result depends on the whole set of queries (the incoherent points are those of
+/// the union of their masks), as in the official code. Point selection: per frame, the
+/// incoherent pixels in row-major order; if there are more than config.refine_point_limit
+/// (official: 12000, chosen by torch.randperm) the kept ones are those at positions
+/// ⌊i · P / limit⌋, i = 0 … limit−1, of that sorted list (deterministic, the same on every
+/// device). Below the limit the result equals the official one (the transformer is
+/// permutation-equivariant over points). Host syncs: one per frame (the number of points).
+torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& detector,
+                           const torch::Tensor& images, const torch::Tensor& query_indices,
+                           RefinementTrace* trace = nullptr);
+
+/// Binary frame masks as the official tools/inference.py computes them: refined logits
+/// [K, T, H', W'] resized bilinearly (align_corners = false) to frame_height × frame_width, then
+/// sigmoid > 0.5. Returns [K, T, frame_height, frame_width] bool.
+torch::Tensor final_masks(const torch::Tensor& refined_logits, std::int64_t frame_height,
+                          std::int64_t frame_width);
+
+/// The incoherent points of one frame: indices (row-major, y · W + x) of the non-zero entries of
+/// `boundary` ([H, W]), ascending; more than `limit` are thinned to the entries at ⌊i · P / limit⌋
+/// of the sorted list. Returns [min(P, limit)] int64 on boundary's device.
+torch::Tensor select_points(const torch::Tensor& boundary, std::int64_t limit);
+
+}  // namespace vmt::model

@@ -1,0 +1,211 @@
+#include "trainer.h"
+
+#include <torch/nn/init.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <numbers>
+#include <unordered_set>
+
+#include "vmt/error.h"
+#include "../weights/state_dict.h"
+
+namespace vmt::train {
+
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+/// The official MSDeformAttn sampling-offset bias: [M, L, P, 2] direction grid, flattened.
+torch::Tensor offset_grid(std::int64_t heads, std::int64_t levels, std::int64_t points) {
+  const auto thetas = torch::arange(heads, torch::kFloat32) * (2.0 * std::numbers::pi / heads);
+  auto grid = torch::stack({thetas.cos(), thetas.sin()}, -1);           // [M, 2]
+  grid = grid / grid.abs().amax(-1, true);
+  grid = grid.view({heads, 1, 1, 2}).repeat({1, levels, points, 1});
+  for (std::int64_t i = 0; i < points; ++i) {
+    grid.select(2, i).mul_(static_cast<double>(i + 1));
+  }
+  return grid.flatten();
+}
+
+/// Whether a parameter is trained: not the backbone's conv1 / layer1 (official: only layer2..4
+/// of the backbone are trained) and not a buffer-like frozen tensor.
+bool is_trainable(const std::string& name, bool freeze_stem) {
+  if (!freeze_stem || !contains(name, "detr.backbone.")) return true;
+  return contains(name, "layer2") || contains(name, "layer3") || contains(name, "layer4");
+}
+
+bool is_backbone(const std::string& name) { return contains(name, "detr.backbone."); }
+bool is_linear_proj(const std::string& name) {
+  return contains(name, "sampling_offsets") || contains(name, "reference_points");
+}
+
+}  // namespace
+
+void apply_official_init(engine::Model& model) {
+  torch::NoGradGuard no_grad;
+  const auto& c = model->config;
+  const double prior_bias = -std::log((1 - 0.01) / 0.01);
+  const std::string last_box_layer = ".layers.2.";
+  for (auto& item : model->named_parameters()) {
+    const auto& name = item.key();
+    auto p = item.value();
+    if (contains(name, "sampling_offsets.")) {
+      if (ends_with(name, "weight")) {
+        p.zero_();
+      } else {
+        const auto points = p.numel() / (c.nheads * c.num_feature_levels * 2);
+        p.copy_(offset_grid(c.nheads, c.num_feature_levels, points));
+      }
+    } else if (contains(name, "attention_weights.") && !contains(name, "time_attention")) {
+      p.zero_();
+    } else if (contains(name, "class_embed.") && ends_with(name, "bias")) {
+      p.fill_(prior_bias);
+    } else if (contains(name, "bbox_embed.") && contains(name, last_box_layer)) {
+      p.zero_();
+      if (ends_with(name, "bias") && contains(name, "bbox_embed.0.")) p.narrow(0, 2, 2).fill_(-2.0);
+    } else if (contains(name, "detr.input_proj.") && ends_with(name, ".0.weight")) {
+      torch::nn::init::xavier_uniform_(p);
+    } else if (contains(name, "detr.input_proj.") && ends_with(name, ".0.bias")) {
+      p.zero_();
+    } else if (ends_with(name, "level_embed")) {
+      torch::nn::init::normal_(p);
+    }
+  }
+}
+
+Trainer::Trainer(engine::Model model, engine::ModelHeader header, const torch::Device& device,
+                 OptimOptions optim, LossWeights losses, MatcherWeights matcher)
+    : model_(std::move(model)),
+      header_(std::move(header)),
+      device_(device),
+      optim_options_(optim),
+      loss_weights_(losses),
+      matcher_weights_(matcher) {
+  // The refinement loss is not implemented yet: saved models must not claim a trained
+  // refinement head, so the engine uses their coarse masks.
+  header_.config.use_refinement = false;
+  model_->to(device_);
+  model_->train();
+  std::vector<torch::Tensor> main, backbone, linear_proj;
+  std::unordered_set<const void*> seen;
+  for (auto& item : model_->named_parameters()) {
+    const auto& name = item.key();
+    auto p = item.value();
+    // The two copies of the box heads (detr.bbox_embed, detr.transformer.decoder.bbox_embed) are
+    // one tensor listed twice: optimise it once.
+    if (!seen.insert(p.unsafeGetTensorImpl()).second) continue;
+    if (!is_trainable(name, optim.freeze_stem)) {
+      p.set_requires_grad(false);
+      continue;
+    }
+    (is_backbone(name) ? backbone : is_linear_proj(name) ? linear_proj : main).push_back(p);
+    trainable_.push_back(p);
+  }
+  auto group = [&](std::vector<torch::Tensor> params, double lr) {
+    auto o = std::make_unique<torch::optim::AdamWOptions>(lr);
+    o->weight_decay(optim.weight_decay);
+    return torch::optim::OptimizerParamGroup(std::move(params), std::move(o));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.push_back(group(main, optim.lr));
+  groups.push_back(group(backbone, optim.lr_backbone));
+  groups.push_back(group(linear_proj, optim.lr * optim.lr_linear_proj_mult));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      std::move(groups), torch::optim::AdamWOptions(optim.lr).weight_decay(optim.weight_decay));
+}
+
+Predictions Trainer::predict(const torch::Tensor& frames) {
+  auto& det = engine::detector_of(model_);
+  const auto out = det->forward(frames);
+  const auto q = out.pred_logits.size(1);
+  const auto all = torch::arange(q, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+  return {out.pred_logits[0], out.pred_boxes[0], det->coarse_mask_logits(out, all)};
+}
+
+namespace {
+std::map<std::string, double> to_doubles(const LossTerms& terms) {
+  std::map<std::string, double> out;
+  for (const auto& [k, v] : terms) out[k] = v.detach().to(torch::kCPU).item<double>();
+  return out;
+}
+}  // namespace
+
+std::map<std::string, double> Trainer::step(const Clip& clip) {
+  const Clip c = clip.to(device_);
+  model_->train();
+  optimizer_->zero_grad();
+  const auto terms = compute_losses(predict(c.frames), c.targets, loss_weights_, matcher_weights_);
+  terms.at("total").backward();
+  if (optim_options_.clip_max_norm > 0) {
+    torch::nn::utils::clip_grad_norm_(trainable_, optim_options_.clip_max_norm);
+  }
+  optimizer_->step();
+  ++state_.step;
+  return to_doubles(terms);
+}
+
+std::map<std::string, double> Trainer::evaluate(const Clip& clip) {
+  torch::NoGradGuard no_grad;
+  const Clip c = clip.to(device_);
+  return to_doubles(compute_losses(predict(c.frames), c.targets, loss_weights_, matcher_weights_));
+}
+
+std::filesystem::path Trainer::sidecar_path(const std::filesystem::path& path) {
+  auto s = path;
+  s += ".optim";
+  return s;
+}
+
+void Trainer::save(const std::filesystem::path& path) const {
+  // The model file on the CPU (the engine loads CPU fp32); copy when training elsewhere.
+  if (device_.is_cpu()) {
+    engine::save_model(model_, header_, path);
+  } else {
+    auto copy = engine::Model(header_.config);
+    {
+      torch::NoGradGuard no_grad;
+      auto dst = copy->named_parameters();
+      for (const auto& item : model_->named_parameters()) dst[item.key()].copy_(item.value());
+      auto dst_b = copy->named_buffers();
+      for (const auto& item : model_->named_buffers()) dst_b[item.key()].copy_(item.value());
+    }
+    engine::save_model(copy, header_, path);
+  }
+  torch::serialize::OutputArchive archive;
+  optimizer_->save(archive);
+  archive.write("vmt_train_step", torch::tensor(state_.step, torch::kInt64));
+  archive.write("vmt_train_seed",
+                torch::tensor(static_cast<std::int64_t>(state_.seed), torch::kInt64));
+  const auto sidecar = sidecar_path(path);
+  auto tmp = sidecar;
+  tmp += ".tmp";
+  archive.save_to(tmp.string());
+  std::filesystem::rename(tmp, sidecar);
+}
+
+void Trainer::resume(const std::filesystem::path& path) {
+  const auto sidecar = sidecar_path(path);
+  for (const auto& p : {path, sidecar}) {
+    if (!std::filesystem::exists(p)) {
+      throw Error(ErrorCode::NotFound, "cannot resume: " + p.string() + " does not exist");
+    }
+  }
+  const auto file = weights::SafetensorsFile::open(path);
+  weights::load_state_dict(*model_, file);
+  torch::serialize::InputArchive archive;
+  archive.load_from(sidecar.string(), device_);
+  optimizer_->load(archive);
+  torch::Tensor step, seed;
+  archive.read("vmt_train_step", step);
+  archive.read("vmt_train_seed", seed);
+  state_.step = step.item<std::int64_t>();
+  state_.seed = static_cast<std::uint64_t>(seed.item<std::int64_t>());
+}
+
+}  // namespace vmt::train

@@ -1,0 +1,92 @@
+// Training the VMT detector (the engine's `Model`): official initialisation, AdamW parameter
+// groups, one optimisation step on a clip, checkpoints in the engine's model-file format plus an
+// optimizer sidecar for resuming. Internal to vmt-core.
+#pragma once
+
+#include <torch/optim/adamw.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../engine/model_file.h"
+#include "losses.h"
+#include "targets.h"
+
+namespace vmt::train {
+
+/// Optimiser settings (official main.py defaults).
+struct OptimOptions {
+  double lr = 1e-4;
+  double lr_backbone = 1e-5;        ///< backbone layer2..4 (conv1 and layer1 stay frozen)
+  double lr_linear_proj_mult = 0.1; ///< sampling_offsets and reference_points: lr × this
+  double weight_decay = 1e-4;
+  double clip_max_norm = 0.1;       ///< gradient clipping (total L2 norm); 0 = off
+  /// Official: the backbone's conv1 and layer1 are frozen (ImageNet-pretrained). A model trained
+  /// from scratch (no pretrained backbone) should train them too: false.
+  bool freeze_stem = true;
+};
+
+/// Applies the official DeformableDETR / MSDeformAttn initialisation on top of LibTorch's
+/// defaults: class_embed biases at the prior −log((1−0.01)/0.01), the last box-MLP layers zero
+/// with bias[2:] = −2 for the first decoder layer's head, MSDeformAttn sampling_offsets
+/// weight 0 and bias the official direction grid (point i of head h at (i+1)·(cos, sin)(2πh/M)
+/// normalised to max |·| = 1), attention_weights 0, input projections Xavier-uniform with zero
+/// bias, level_embed normal.
+void apply_official_init(engine::Model& model);
+
+/// The state a checkpoint's sidecar keeps besides the optimiser.
+struct TrainState {
+  std::int64_t step = 0;      ///< optimisation steps done
+  std::uint64_t seed = 0;     ///< the run's seed (clip sampling derives from seed and step)
+};
+
+/// A model, its optimiser and the loss configuration.
+class Trainer {
+ public:
+  /// Takes `model` (moved to `device`, train mode) and builds the AdamW groups.
+  Trainer(engine::Model model, engine::ModelHeader header, const torch::Device& device,
+          OptimOptions optim = {}, LossWeights losses = {}, MatcherWeights matcher = {});
+
+  /// Forward, losses, backward, clipping and one AdamW update on `clip` (any device; moved
+  /// here). Returns the loss terms (detached, on the CPU, as doubles in a map).
+  std::map<std::string, double> step(const Clip& clip);
+
+  /// The losses of `clip` without updating (no gradient); model mode unchanged.
+  std::map<std::string, double> evaluate(const Clip& clip);
+
+  /// Writes the model file (the engine's format, `header` metadata) to `path`, and the
+  /// optimiser state + TrainState to sidecar_path(path). Both atomically.
+  void save(const std::filesystem::path& path) const;
+
+  /// Loads the weights, optimiser state and TrainState written by save() (same configuration).
+  /// Throws vmt::Error(NotFound) when either file is missing.
+  void resume(const std::filesystem::path& path);
+
+  /// The sidecar of a checkpoint: path + ".optim".
+  static std::filesystem::path sidecar_path(const std::filesystem::path& path);
+
+  engine::Model& model() { return model_; }
+  const engine::ModelHeader& header() const { return header_; }
+  TrainState& state() { return state_; }
+  const torch::Device& device() const { return device_; }
+
+ private:
+  /// Detector forward and all-query coarse masks of a clip on the device.
+  Predictions predict(const torch::Tensor& frames);
+
+  engine::Model model_;
+  engine::ModelHeader header_;
+  torch::Device device_;
+  OptimOptions optim_options_;
+  LossWeights loss_weights_;
+  MatcherWeights matcher_weights_;
+  std::vector<torch::Tensor> trainable_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  TrainState state_;
+};
+
+}  // namespace vmt::train

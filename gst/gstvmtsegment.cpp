@@ -12,6 +12,13 @@
  * The model (a .safetensors file written by vmt-convert or vmt-train) is loaded when the element
  * starts and released when it stops; its labels name the classes.
  *
+ * In online mode with a live upstream (the latency query says live), inference runs on a thread of
+ * its own so the source is never held up: at most #GstVmtSegment:max-lag frames wait for (or are
+ * in) inference, and frames arriving beyond that pass through in order with a #GstVmtFrameMeta
+ * marked skipped, carrying the last inferred frame's instances, counted as `frames-skipped` in
+ * #GstVmtSegment:stats. Non-live streams and offline mode infer every frame in the streaming
+ * thread.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! vmtsegment model=vmt_r50.safetensors mode=offline ! vmtoverlay ! videoconvert ! autovideosink
@@ -21,6 +28,8 @@
 
 #include <gst/video/video.h>
 
+#include <atomic>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -44,10 +53,12 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_MAX_INSTANCES 10
 #define DEFAULT_INPUT_SIZE 360
 #define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
+#define DEFAULT_MAX_LAG 2
 #define MAX_TUBE_LENGTH 1000
 #define MAX_CLIP_LENGTH 100000
 #define MAX_INSTANCES 1000
 #define MAX_INPUT_SIZE 4096
+#define MAX_MAX_LAG 1000
 
 enum {
   PROP_0,
@@ -63,6 +74,7 @@ enum {
   PROP_MAX_INSTANCES,
   PROP_INPUT_SIZE,
   PROP_PRECISION,
+  PROP_MAX_LAG,
   PROP_ACTIVE_DEVICE,
   PROP_STATS,
 };
@@ -83,6 +95,13 @@ struct Settings {
   guint max_instances = DEFAULT_MAX_INSTANCES;
   guint input_size = DEFAULT_INPUT_SIZE;
   GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
+  guint max_lag = DEFAULT_MAX_LAG;
+};
+
+/* A buffer or serialized event waiting in the live queue. */
+struct QueuedItem {
+  GstMiniObject* object;  // owned
+  bool skip;              // a buffer to pass on without inference
 };
 
 vmt::gst::SessionSettings session_settings(const Settings& s) {
@@ -126,8 +145,30 @@ struct _GstVmtSegment {
   vmt::gst::SessionStats stats;
 
   /* Created in start() (READY→PAUSED), destroyed in stop() (PAUSED→READY) once streaming has
-   * stopped; in between used only from the streaming thread (chain and serialized events). */
+   * stopped; in between used by one thread at a time: the streaming thread (chain and serialized
+   * events), or with the live queue the src pad's task (the streaming thread only while the task
+   * is paused, at a flush). */
   std::unique_ptr<vmt::gst::SegmentSession> session;
+
+  /* Snapshots taken in start(); read by the streaming thread. */
+  bool online;
+  guint max_lag;
+  /* Streaming thread: whether the first buffer decided on the live queue yet (reset in start()). */
+  bool live_decided;
+  /* Whether the live queue is in use (set once by the streaming thread, read by flush events from
+   * other threads). */
+  std::atomic<bool> threaded;
+
+  /* The live queue: the streaming thread enqueues buffers and serialized events, the src pad's
+   * task runs inference and pushes them in order. queue_lock protects every field below;
+   * queue_cond is signalled when an item is added or finished and when queue_flushing is set. */
+  GMutex queue_lock;
+  GCond queue_cond;
+  std::deque<QueuedItem> queue;
+  guint queue_inferring;      /* queued buffers to infer, including the one in inference */
+  bool queue_busy;            /* the task holds an item it took from the queue */
+  bool queue_flushing;        /* flush or deactivation: the task stops, nothing is enqueued */
+  GstFlowReturn queue_result; /* how the task's last push went, returned by chain */
 };
 
 #define VMT_SEGMENT_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, RGBA, RGBx, BGRx, BGRA, I420, NV12 }")
@@ -204,15 +245,13 @@ static vmt::gst::EmitBuffer pusher(GstVmtSegment* self) {
   return [self](GstBuffer* buffer) { return gst_pad_push(self->srcpad, buffer); };
 }
 
-static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
-  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
-  if (!self->session) {
-    gst_buffer_unref(buffer);
-    return GST_FLOW_FLUSHING;
-  }
+/* Runs `buffer` through the session (inferred, or passed on marked skipped); GST_FLOW_ERROR after
+ * posting an error. */
+static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool skip) {
   GstFlowReturn flow = GST_FLOW_ERROR;
   try {
-    flow = self->session->push(buffer, pusher(self));
+    flow = skip ? self->session->push_skipped(buffer, pusher(self))
+                : self->session->push(buffer, pusher(self));
   } catch (const vmt::Error& error) {
     post_vmt_error(self, "Segmentation failed", error);
   } catch (const std::exception& error) {
@@ -220,6 +259,171 @@ static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer
   }
   publish_stats(self);
   return flow;
+}
+
+static void gst_vmt_segment_loop(gpointer data);
+
+/* (Re)starts the live queue's task, unless the src pad is being deactivated (its activation
+ * function sets queue_flushing under queue_lock, then stops the task). Call with queue_lock held. */
+static void start_task_locked(GstVmtSegment* self) {
+  if (!gst_pad_is_active(self->srcpad)) {
+    GST_DEBUG_OBJECT(self, "src pad inactive: not starting the inference task");
+    self->queue_flushing = true;
+    self->queue_result = GST_FLOW_FLUSHING;
+    return;
+  }
+  self->queue_flushing = false;
+  self->queue_result = GST_FLOW_OK;
+  gst_pad_start_task(self->srcpad, gst_vmt_segment_loop, self, nullptr);
+}
+
+/* At the first buffer: online mode with a live upstream and max-lag > 0 starts the live queue. */
+static void decide_live_queue(GstVmtSegment* self) {
+  self->live_decided = true;
+  if (!self->online || self->max_lag == 0) return;
+  gboolean live = FALSE;
+  GstQuery* query = gst_query_new_latency();
+  if (gst_pad_peer_query(self->sinkpad, query))
+    gst_query_parse_latency(query, &live, nullptr, nullptr);
+  gst_query_unref(query);
+  if (!live) return;
+  GST_INFO_OBJECT(self, "live upstream: inference on its own thread, at most %u frames behind",
+                  self->max_lag);
+  self->threaded = true;
+  g_mutex_lock(&self->queue_lock);
+  start_task_locked(self);
+  g_mutex_unlock(&self->queue_lock);
+}
+
+/* Adds a buffer (or a serialized event) to the live queue; a buffer beyond max-lag frames waiting
+ * for inference is marked to pass skipped. */
+static GstFlowReturn enqueue(GstVmtSegment* self, GstMiniObject* object) {
+  g_mutex_lock(&self->queue_lock);
+  if (self->queue_flushing || self->queue_result != GST_FLOW_OK) {
+    const GstFlowReturn flow = self->queue_flushing ? GST_FLOW_FLUSHING : self->queue_result;
+    g_mutex_unlock(&self->queue_lock);
+    gst_mini_object_unref(object);
+    return flow;
+  }
+  bool skip = false;
+  if (GST_IS_BUFFER(object)) {
+    skip = self->queue_inferring >= self->max_lag;
+    if (!skip) ++self->queue_inferring;
+    GST_TRACE_OBJECT(self, "queued buffer %" GST_TIME_FORMAT "%s",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(object)), skip ? " (skipped)" : "");
+  }
+  self->queue.push_back({object, skip});
+  g_cond_broadcast(&self->queue_cond);
+  g_mutex_unlock(&self->queue_lock);
+  return GST_FLOW_OK;
+}
+
+/* Drops what the live queue holds (flush, deactivation). Sticky events other than segment and EOS
+ * are kept on the src pad so they still reach downstream before the next buffer; returns the last
+ * dropped caps (a ref) so the session can take the format, or NULL. Call with queue_lock held. */
+static GstCaps* clear_queue_locked(GstVmtSegment* self) {
+  GstCaps* caps = nullptr;
+  for (const QueuedItem& item : self->queue) {
+    if (GST_IS_EVENT(item.object)) {
+      GstEvent* event = GST_EVENT_CAST(item.object);
+      const GstEventType type = GST_EVENT_TYPE(event);
+      if ((gst_event_type_get_flags(type) & GST_EVENT_TYPE_STICKY) && type != GST_EVENT_SEGMENT &&
+          type != GST_EVENT_EOS)
+        gst_pad_store_sticky_event(self->srcpad, event);
+      if (type == GST_EVENT_CAPS) {
+        GstCaps* event_caps = nullptr;
+        gst_event_parse_caps(event, &event_caps);
+        gst_caps_replace(&caps, event_caps);
+      }
+    }
+    gst_mini_object_unref(item.object);
+  }
+  self->queue.clear();
+  self->queue_inferring = 0;
+  return caps;
+}
+
+static gboolean drain_session(GstVmtSegment* self);
+static gboolean handle_caps(GstVmtSegment* self, GstCaps* caps);
+
+/* The src pad's task: takes the oldest item of the live queue, runs it through the session or
+ * pushes the event, and pauses itself on flushing, EOS or a failed push. */
+static void gst_vmt_segment_loop(gpointer data) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(data);
+  g_mutex_lock(&self->queue_lock);
+  while (self->queue.empty() && !self->queue_flushing)
+    g_cond_wait(&self->queue_cond, &self->queue_lock);
+  if (self->queue_flushing) {
+    g_mutex_unlock(&self->queue_lock);
+    gst_pad_pause_task(self->srcpad);
+    return;
+  }
+  const QueuedItem item = self->queue.front();
+  self->queue.pop_front();
+  self->queue_busy = true;
+  g_mutex_unlock(&self->queue_lock);
+
+  // The item's object passes on (or is freed) below.
+  const bool inferred = GST_IS_BUFFER(item.object) && !item.skip;
+  GstFlowReturn flow = GST_FLOW_OK;
+  bool error_posted = false;
+  if (GST_IS_BUFFER(item.object)) {
+    flow = process_buffer(self, GST_BUFFER_CAST(item.object), item.skip);
+    error_posted = flow == GST_FLOW_ERROR;
+  } else {
+    GstEvent* event = GST_EVENT_CAST(item.object);
+    switch (GST_EVENT_TYPE(event)) {
+      case GST_EVENT_CAPS: {
+        GstCaps* caps = nullptr;
+        gst_event_parse_caps(event, &caps);
+        if (!handle_caps(self, caps)) {
+          flow = GST_FLOW_NOT_NEGOTIATED;
+          error_posted = true;
+          gst_event_unref(event);
+        } else {
+          gst_pad_push_event(self->srcpad, event);
+        }
+        break;
+      }
+      case GST_EVENT_EOS:
+        // Every frame still queued left before; the session holds none in online mode, but drain
+        // all the same and end the stream.
+        if (!drain_session(self)) error_posted = true;
+        gst_pad_push_event(self->srcpad, event);
+        flow = GST_FLOW_EOS;
+        break;
+      default:
+        gst_pad_push_event(self->srcpad, event);
+        break;
+    }
+  }
+
+  g_mutex_lock(&self->queue_lock);
+  if (inferred) --self->queue_inferring;
+  self->queue_busy = false;
+  if (flow != GST_FLOW_OK && !self->queue_flushing) self->queue_result = flow;
+  g_cond_broadcast(&self->queue_cond);
+  g_mutex_unlock(&self->queue_lock);
+
+  if (flow == GST_FLOW_OK) return;
+  GST_DEBUG_OBJECT(self, "pausing the inference task: %s", gst_flow_get_name(flow));
+  gst_pad_pause_task(self->srcpad);
+  if ((flow == GST_FLOW_NOT_LINKED || flow < GST_FLOW_EOS) && !error_posted) {
+    // As queue does: upstream no longer hears of downstream directly, so tell the application.
+    GST_ELEMENT_FLOW_ERROR(self, flow);
+    gst_pad_push_event(self->srcpad, gst_event_new_eos());
+  }
+}
+
+static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  if (!self->session) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_FLUSHING;
+  }
+  if (!self->live_decided) decide_live_queue(self);
+  if (self->threaded) return enqueue(self, GST_MINI_OBJECT_CAST(buffer));
+  return process_buffer(self, buffer, false);
 }
 
 /* Runs the held frames through the model and pushes them; false after posting an error. */
@@ -259,8 +463,58 @@ static gboolean handle_caps(GstVmtSegment* self, GstCaps* caps) {
   return TRUE;
 }
 
+/* Events with the live queue in use: serialized ones travel through the queue in order with the
+ * buffers; a flush stops the task, drops the queue and the held frames, and restarts it. */
+static gboolean live_queue_event(GstVmtSegment* self, GstPad* pad, GstEvent* event) {
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_START: {
+      g_mutex_lock(&self->queue_lock);
+      self->queue_flushing = true;
+      self->queue_result = GST_FLOW_FLUSHING;
+      g_cond_broadcast(&self->queue_cond);
+      g_mutex_unlock(&self->queue_lock);
+      const gboolean forwarded = gst_pad_event_default(pad, GST_OBJECT_CAST(self), event);
+      // Unblocked by the flush downstream; waits for an inference that is running to end.
+      gst_pad_pause_task(self->srcpad);
+      return forwarded;
+    }
+    case GST_EVENT_FLUSH_STOP: {
+      // The task is paused since FLUSH_START; make sure, as the session is ours only then.
+      g_mutex_lock(&self->queue_lock);
+      self->queue_flushing = true;
+      g_cond_broadcast(&self->queue_cond);
+      g_mutex_unlock(&self->queue_lock);
+      gst_pad_pause_task(self->srcpad);
+      g_mutex_lock(&self->queue_lock);
+      GstCaps* caps = clear_queue_locked(self);
+      g_mutex_unlock(&self->queue_lock);
+      self->session->discard();
+      gboolean ok = !caps || handle_caps(self, caps);
+      if (caps) gst_caps_unref(caps);
+      ok &= gst_pad_event_default(pad, GST_OBJECT_CAST(self), event);
+      g_mutex_lock(&self->queue_lock);
+      start_task_locked(self);
+      g_mutex_unlock(&self->queue_lock);
+      return ok;
+    }
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_SEGMENT: {
+      // A new stream after EOS (without a flush) restarts the task.
+      g_mutex_lock(&self->queue_lock);
+      if (self->queue_result == GST_FLOW_EOS) start_task_locked(self);
+      g_mutex_unlock(&self->queue_lock);
+      return enqueue(self, GST_MINI_OBJECT_CAST(event)) == GST_FLOW_OK;
+    }
+    default:
+      if (gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED)
+        return enqueue(self, GST_MINI_OBJECT_CAST(event)) == GST_FLOW_OK;
+      return gst_pad_event_default(pad, GST_OBJECT_CAST(self), event);
+  }
+}
+
 static gboolean gst_vmt_segment_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  if (self->threaded && self->session) return live_queue_event(self, pad, event);
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_CAPS: {
       GstCaps* caps = nullptr;
@@ -285,6 +539,43 @@ static gboolean gst_vmt_segment_sink_event(GstPad* pad, GstObject* parent, GstEv
       break;
   }
   return gst_pad_event_default(pad, parent, event);
+}
+
+/* Serialized queries (allocation, drain) wait until the live queue has passed everything before
+ * them on. */
+static gboolean gst_vmt_segment_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  const bool serialized =
+      gst_query_type_get_flags(GST_QUERY_TYPE(query)) & GST_QUERY_TYPE_SERIALIZED;
+  if (serialized && self->threaded) {
+    g_mutex_lock(&self->queue_lock);
+    while ((!self->queue.empty() || self->queue_busy) && !self->queue_flushing &&
+           self->queue_result == GST_FLOW_OK)
+      g_cond_wait(&self->queue_cond, &self->queue_lock);
+    const bool flushing = self->queue_flushing;
+    g_mutex_unlock(&self->queue_lock);
+    if (flushing) return FALSE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+/* Deactivating the src pad (PAUSED→READY) stops the live queue's task and drops its items. */
+static gboolean gst_vmt_segment_src_activate_mode(GstPad* pad, GstObject* parent, GstPadMode mode,
+                                                  gboolean active) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(parent);
+  if (mode != GST_PAD_MODE_PUSH) return FALSE;
+  g_mutex_lock(&self->queue_lock);
+  self->queue_flushing = !active;
+  self->queue_result = active ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  g_cond_broadcast(&self->queue_cond);
+  g_mutex_unlock(&self->queue_lock);
+  if (active) return TRUE;
+  const gboolean stopped = gst_pad_stop_task(pad);
+  g_mutex_lock(&self->queue_lock);
+  GstCaps* caps = clear_queue_locked(self);
+  g_mutex_unlock(&self->queue_lock);
+  if (caps) gst_caps_unref(caps);
+  return stopped;
 }
 
 /* Adds what the tube mode holds back to the upstream latency. */
@@ -331,6 +622,10 @@ static gboolean gst_vmt_segment_start(GstVmtSegment* self) {
 
   Settings settings_used = settings;
   if (settings_used.model.empty()) settings_used.model = shipped_demo_model();
+  self->online = settings.mode == GST_VMT_SEGMENT_MODE_ONLINE;
+  self->max_lag = settings.max_lag;
+  self->live_decided = false;
+  self->threaded = false;
   if (settings_used.model.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("No model file set and no demo model installed"),
                       ("set the 'model' property to a .safetensors VMT model"));
@@ -404,6 +699,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_MAX_INSTANCES: s.max_instances = g_value_get_uint(value); break;
     case PROP_INPUT_SIZE: s.input_size = g_value_get_uint(value); break;
     case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
+    case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -427,6 +723,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_MAX_INSTANCES: g_value_set_uint(value, s.max_instances); break;
     case PROP_INPUT_SIZE: g_value_set_uint(value, s.input_size); break;
     case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
+    case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
     case PROP_ACTIVE_DEVICE:
       g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
       break;
@@ -438,6 +735,12 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
 
 static void gst_vmt_segment_finalize(GObject* object) {
   GstVmtSegment* self = GST_VMT_SEGMENT(object);
+  // Deactivation emptied the queue; the pads are gone by now, so only drop what might be left.
+  for (const QueuedItem& item : self->queue) gst_mini_object_unref(item.object);
+  self->queue.~deque();
+  g_cond_clear(&self->queue_cond);
+  g_mutex_clear(&self->queue_lock);
+  self->threaded.~atomic();
   self->session.~unique_ptr();
   self->stats.~SessionStats();
   self->active_device.~basic_string();
@@ -494,6 +797,21 @@ static void install_properties(GObjectClass* gobject_class) {
   g_object_class_install_property(gobject_class, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision", "Arithmetic precision (fp16/bf16 need CUDA)",
                         gst_vmt_segment_precision_get_type(), DEFAULT_PRECISION, rw));
+  /**
+   * GstVmtSegment:max-lag:
+   *
+   * Online mode with a live upstream: the most frames waiting for inference (including the one in
+   * inference) on the element's inference thread. A frame arriving when that many are waiting
+   * passes on in order without inference, its #GstVmtFrameMeta marked skipped and carrying the
+   * last inferred frame's instances; `frames-skipped` in #GstVmtSegment:stats counts them. 0 runs
+   * inference in the streaming thread and never skips (a slow model then holds the source up).
+   * Non-live streams and offline mode always infer every frame.
+   */
+  g_object_class_install_property(gobject_class, PROP_MAX_LAG,
+      g_param_spec_uint("max-lag", "Max lag",
+                        "Online mode, live upstream: most frames waiting for inference; later "
+                        "frames pass marked skipped (0 = infer each frame in the streaming thread)",
+                        0, MAX_MAX_LAG, DEFAULT_MAX_LAG, rw));
   g_object_class_install_property(gobject_class, PROP_ACTIVE_DEVICE,
       g_param_spec_string("active-device", "Active device",
                           "The device in use while running", nullptr, ro));
@@ -535,16 +853,30 @@ static void gst_vmt_segment_init(GstVmtSegment* self) {
   new (&self->active_device) std::string();
   new (&self->stats) vmt::gst::SessionStats();
   new (&self->session) std::unique_ptr<vmt::gst::SegmentSession>();
+  self->online = false;
+  self->max_lag = DEFAULT_MAX_LAG;
+  self->live_decided = false;
+  new (&self->threaded) std::atomic<bool>(false);
+  g_mutex_init(&self->queue_lock);
+  g_cond_init(&self->queue_cond);
+  new (&self->queue) std::deque<QueuedItem>();
+  self->queue_inferring = 0;
+  self->queue_busy = false;
+  self->queue_flushing = true;
+  self->queue_result = GST_FLOW_FLUSHING;
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_sink_query));
   GST_PAD_SET_PROXY_CAPS(self->sinkpad);
   GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_vmt_segment_src_query));
+  gst_pad_set_activatemode_function(self->srcpad,
+                                    GST_DEBUG_FUNCPTR(gst_vmt_segment_src_activate_mode));
   GST_PAD_SET_PROXY_CAPS(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }

@@ -46,13 +46,15 @@ GstVmtMask* cropped_mask(const Rle& rle, const BoundingBox& box) {
 /// pixels, and not yet emitted or already emitted (then only a reference is kept, so a downstream
 /// element that writes in place gets its own copy).
 struct SegmentSession::HeldFrame {
-  std::int64_t index = 0;
-  GstBuffer* buffer = nullptr;  // one reference, owned
+  std::int64_t index = 0;         // tube index
+  std::int64_t stream_index = 0;  // GstVmtFrameMeta.frame_index
+  GstBuffer* buffer = nullptr;    // one reference, owned
   GstVideoFrame frame{};
   bool emitted = false;
 
-  HeldFrame(std::int64_t frame_index, GstBuffer* owned, const GstVideoInfo& info)
-      : index(frame_index), buffer(owned) {
+  HeldFrame(std::int64_t frame_index, std::int64_t stream, GstBuffer* owned,
+            const GstVideoInfo& info)
+      : index(frame_index), stream_index(stream), buffer(owned) {
     GstVideoInfo copy = info;
     if (!gst_video_frame_map(&frame, &copy, buffer, GST_MAP_READ)) {
       gst_buffer_unref(buffer);
@@ -102,12 +104,28 @@ GstFlowReturn SegmentSession::push(GstBuffer* buffer, const EmitBuffer& emit) {
     gst_buffer_unref(buffer);
     throw Error(ErrorCode::InvalidArgument, "received a buffer before caps");
   }
-  const std::int64_t index = next_frame_;
-  held_.push_back(std::make_unique<HeldFrame>(index, buffer, info_));
+  const std::int64_t index = next_tube_frame_;
+  held_.push_back(std::make_unique<HeldFrame>(index, next_frame_, buffer, info_));
+  ++next_tube_frame_;
   ++next_frame_;
   ++stats_.frames_in;
   if (const auto job = scheduler_.push(index)) return run_job(*job, emit);
   return GST_FLOW_OK;
+}
+
+GstFlowReturn SegmentSession::push_skipped(GstBuffer* buffer, const EmitBuffer& emit) {
+  if (!has_format_) {
+    gst_buffer_unref(buffer);
+    throw Error(ErrorCode::InvalidArgument, "received a buffer before caps");
+  }
+  const std::int64_t index = next_frame_++;
+  ++stats_.frames_in;
+  ++stats_.frames_skipped;
+  ++stats_.frames_out;
+  GstBuffer* out = gst_buffer_make_writable(buffer);
+  attach_meta(out, index, last_result_ ? *last_result_ : FrameResult{}, last_result_stream_,
+              std::nullopt);
+  return emit(out);
 }
 
 GstFlowReturn SegmentSession::drain(const EmitBuffer& emit) {
@@ -115,19 +133,21 @@ GstFlowReturn SegmentSession::drain(const EmitBuffer& emit) {
   if (const auto job = scheduler_.flush()) flow = run_job(*job, emit);
   // Every frame must leave: the scheduler emits all pending frames on flush, so anything still
   // unemitted here means a failed push downstream; drop the rest with the stream.
-  held_.clear();
-  scheduler_.reset(next_frame_);
-  identity_.reset();
-  engine_->clear_cache();
+  forget_tubes();
   return flow;
 }
 
 void SegmentSession::discard() {
+  forget_tubes();
+  first_seen_.clear();
+}
+
+void SegmentSession::forget_tubes() {
   held_.clear();
-  scheduler_.reset(next_frame_);
+  scheduler_.reset(next_tube_frame_);
   identity_.reset();
   engine_->clear_cache();
-  first_seen_.clear();
+  last_result_.reset();
 }
 
 GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit) {
@@ -159,7 +179,7 @@ GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit
     bool present = false;
     for (const FrameResult& fr : per_frame)
       for (const TrackedInstance& instance : fr.instances) present |= instance.track_id == it->first;
-    it = present || it->second >= job.frames.begin ? std::next(it) : first_seen_.erase(it);
+    it = present || it->second.tube >= job.frames.begin ? std::next(it) : first_seen_.erase(it);
   }
   release_before(job.keep_from);
   return flow;
@@ -170,22 +190,32 @@ GstFlowReturn SegmentSession::emit_frame(HeldFrame& held, const FrameResult& res
   // Our reference stays while later tubes need the pixels: the outgoing buffer is a (shallow)
   // writable copy sharing the memory, so the metadata is ours to add.
   GstBuffer* out = gst_buffer_make_writable(gst_buffer_ref(held.buffer));
-  attach_meta(out, held.index, result);
+  attach_meta(out, held.stream_index, result, held.stream_index, held.index);
+  last_result_ = result;
+  last_result_stream_ = held.stream_index;
   held.emitted = true;
   ++stats_.frames_out;
   return emit(out);
 }
 
-void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t frame, const FrameResult& result) {
+/* `seen_at` is the stream index of the frame inference saw `result` on: the frame itself, or for a
+ * skipped frame (no `tube_index`) the last inferred one, whose instances are carried over. */
+void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
+                                 const FrameResult& result, std::int64_t seen_at,
+                                 std::optional<std::int64_t> tube_index) {
   const guint width = GST_VIDEO_INFO_WIDTH(&info_);
   const guint height = GST_VIDEO_INFO_HEIGHT(&info_);
-  GstVmtFrameMeta* meta = gst_buffer_add_vmt_frame_meta(buffer, frame, width, height);
+  GstVmtFrameMeta* meta = gst_buffer_add_vmt_frame_meta(buffer, stream_index, width, height);
   if (meta == nullptr) meta = gst_buffer_get_vmt_frame_meta(buffer);  // upstream already had one
+  meta->skipped = !tube_index.has_value();
   const auto& labels = engine_->model().labels;
   for (const TrackedInstance& instance : result.instances) {
     const BoundingBox box = rle_bbox(instance.mask);
     if (box.width == 0 || box.height == 0) continue;
-    const auto first = first_seen_.try_emplace(instance.track_id, frame).first->second;
+    auto found = first_seen_.find(instance.track_id);
+    if (found == first_seen_.end() && tube_index)
+      found = first_seen_.emplace(instance.track_id, FirstSeen{*tube_index, stream_index}).first;
+    const std::int64_t first = found != first_seen_.end() ? found->second.stream : seen_at;
     const std::string label = instance.category >= 1 &&
                                       static_cast<size_t>(instance.category) <= labels.size()
                                   ? labels[instance.category - 1]
@@ -193,7 +223,8 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t frame, const Fr
     GstVmtMask* mask = cropped_mask(instance.mask, box);
     gst_vmt_frame_meta_add_instance(meta, instance.track_id, instance.category, label.c_str(),
                                     instance.score, box.x, box.y, box.width, box.height,
-                                    static_cast<guint64>(first), static_cast<guint64>(frame), mask);
+                                    static_cast<guint64>(first), static_cast<guint64>(seen_at),
+                                    mask);
     gst_vmt_mask_unref(mask);
     ++stats_.instances_out;
   }

@@ -2,8 +2,13 @@
 // still needs, asks the tube scheduler what to run, runs the engine, assigns track ids and hands
 // every input buffer back exactly once, in order, with its GstVmtFrameMeta attached.
 //
-// One SegmentSession lives from the element's start() to stop(); it is driven from the streaming
-// thread only (the element serialises chain and serialized events), so it has no lock of its own.
+// One SegmentSession lives from the element's start() to stop(); it is driven from one thread at a
+// time (the streaming thread, or the element's inference thread for live online streams; the
+// element serialises buffers and serialized events), so it has no lock of its own.
+//
+// Frames are counted twice: the stream index (every buffer, GstVmtFrameMeta.frame_index) and the
+// tube index (frames the model runs on; what the scheduler, the engine cache and the identities
+// see). They are equal unless frames were passed through skipped (push_skipped()).
 #pragma once
 
 #include <gst/gst.h>
@@ -60,6 +65,11 @@ class SegmentSession {
   /// became final. Throws vmt::Error when inference fails or the buffer cannot be mapped.
   GstFlowReturn push(GstBuffer* buffer, const EmitBuffer& emit);
 
+  /// Passes `buffer` (ownership passes) on without inference: its GstVmtFrameMeta is marked skipped
+  /// and carries the instances of the last frame that was inferred (last_seen stays that frame).
+  /// The frame is not part of any tube. Counted in stats().frames_skipped.
+  GstFlowReturn push_skipped(GstBuffer* buffer, const EmitBuffer& emit);
+
   /// End of stream or a caps change: runs the last partial tube and emits every held frame. The
   /// next push() starts a new sequence (ids keep counting).
   GstFlowReturn drain(const EmitBuffer& emit);
@@ -80,9 +90,17 @@ class SegmentSession {
 
   GstFlowReturn run_job(const TubeJob& job, const EmitBuffer& emit);
   GstFlowReturn emit_frame(HeldFrame& held, const FrameResult& result, const EmitBuffer& emit);
-  void attach_meta(GstBuffer* buffer, std::int64_t frame, const FrameResult& result);
+  void attach_meta(GstBuffer* buffer, std::int64_t stream_index, const FrameResult& result,
+                   std::int64_t seen_at, std::optional<std::int64_t> tube_index);
   HeldFrame* find(std::int64_t frame);
   void release_before(std::int64_t frame);
+  void forget_tubes();
+
+  /// Where a track first appeared: tube index (to forget it) and stream index (for the meta).
+  struct FirstSeen {
+    std::int64_t tube = 0;
+    std::int64_t stream = 0;
+  };
 
   SessionSettings settings_;
   std::unique_ptr<Engine> engine_;
@@ -90,9 +108,12 @@ class SegmentSession {
   IdentityAssigner identity_;
   GstVideoInfo info_{};
   bool has_format_ = false;
-  std::deque<std::unique_ptr<HeldFrame>> held_;           // by frame index, oldest first
-  std::map<std::uint64_t, std::int64_t> first_seen_;      // track id → first frame it was on
-  std::int64_t next_frame_ = 0;
+  std::deque<std::unique_ptr<HeldFrame>> held_;           // by tube index, oldest first
+  std::map<std::uint64_t, FirstSeen> first_seen_;         // track id → first frame it was on
+  std::int64_t next_frame_ = 0;                           // stream index of the next buffer
+  std::int64_t next_tube_frame_ = 0;                      // tube index of the next inferred one
+  std::optional<FrameResult> last_result_;                // the last inferred frame's result
+  std::int64_t last_result_stream_ = 0;                   // and its stream index
   SessionStats stats_;
 };
 

@@ -12,17 +12,21 @@ model="${3:-$here/demo/vmt_demo.safetensors}"
 mkdir -p "$out"
 
 # The demo model was trained on 96-pixel-high frames (docs/models.md): input-size=96.
-segment() {
-  echo "filesrc location=\"$video\" ! decodebin ! videoconvert ! video/x-raw,format=RGB !" \
-       "vmtsegment model=\"$model\" mode=offline clip-length=40 clip-overlap=10 input-size=96" \
-       "association=tube-iou"
-}
-
-# One pipeline per output (a tee into the exporters stalled at preroll; see the issue tracker).
-eval gst-launch-1.0 -q "$(segment)" ! vmtoverlay ! videoconvert ! x264enc speed-preset=veryfast \
-  ! mp4mux ! filesink location="\"$out/overlay.mp4\""
-eval gst-launch-1.0 -q "$(segment)" ! vmtexport format=youtube-vis location="\"$out/results.json\""
-eval gst-launch-1.0 -q "$(segment)" ! vmtexport format=jsonl location="\"$out/frames.jsonl\""
+# One decode and one inference, teed three ways. Each vmtexport prerolls on its first frame and
+# blocks its branch until the pipeline plays, while x264enc takes in a dozen frames or more
+# (lookahead, frame threads) before the MP4 branch can preroll; so the exporters' queues are
+# bounded by nothing (a default queue holds 1 s, 12 frames here, and the tee would block). They
+# stay short once playing: exporting a frame costs far less than encoding it.
+export_queue="queue max-size-buffers=0 max-size-bytes=0 max-size-time=0"
+# (filesrc ! queue ! decodebin: a damaged file's demuxer error then always reaches the bus;
+# docs/pipelines.md.)
+gst-launch-1.0 -q filesrc location="$video" ! queue ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
+  vmtsegment model="$model" mode=offline clip-length=40 clip-overlap=10 input-size=96 \
+    association=tube-iou ! tee name=t \
+  t. ! queue ! vmtoverlay ! videoconvert ! x264enc speed-preset=veryfast ! mp4mux ! \
+    filesink location="$out/overlay.mp4" \
+  t. ! $export_queue ! vmtexport format=youtube-vis location="$out/results.json" \
+  t. ! $export_queue ! vmtexport format=jsonl location="$out/frames.jsonl"
 
 echo "demo: overlay video   $out/overlay.mp4 ($(stat -c %s "$out/overlay.mp4") bytes)"
 echo "demo: YouTube-VIS     $out/results.json ($(stat -c %s "$out/results.json") bytes)"

@@ -21,13 +21,14 @@
 
 #include "engine/model_file.h"
 #include "vmt/engine.h"
+#include "cli_args.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 #include "weights/safetensors.h"
 
 namespace {
 
-using Args = std::map<std::string, std::string>;
+using vmt::cli::Args;
 
 int usage() {
   std::cerr << "usage:\n"
@@ -41,26 +42,7 @@ int usage() {
   return 2;
 }
 
-/// Splits argv after the command into --key value options and positional arguments.
-Args parse(int argc, char** argv, std::vector<std::string>& positional) {
-  Args args;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-o") a = "--output";
-    if (a.rfind("--", 0) == 0) {
-      if (i + 1 >= argc) throw vmt::Error(vmt::ErrorCode::InvalidArgument, a + " needs a value");
-      args[a.substr(2)] = argv[++i];
-    } else {
-      positional.push_back(a);
-    }
-  }
-  return args;
-}
 
-std::string get(const Args& args, const std::string& key, const std::string& fallback) {
-  const auto it = args.find(key);
-  return it == args.end() ? fallback : it->second;
-}
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> out;
@@ -78,26 +60,26 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 }
 
 int cmd_init(const Args& args) {
-  const auto output = get(args, "output", "");
+  const auto output = args.get("output", "");
   if (output.empty()) throw vmt::Error(vmt::ErrorCode::InvalidArgument, "init needs -o FILE");
   vmt::engine::ModelHeader header;
-  header.config = vmt::model::preset(get(args, "preset", "small"));
-  header.labels = split(get(args, "labels", ""), ',');
+  header.config = vmt::model::preset(args.get("preset", "small"));
+  header.labels = split(args.get("labels", ""), ',');
   if (header.labels.empty()) header.labels = {"object"};
   // as the official YTVIS head: category c is logit c, logit 0 and the last one unused
   header.config.num_classes = static_cast<std::int64_t>(header.labels.size()) + 2;
-  header.name = get(args, "name", "vmt_" + header.config.preset + "_random");
-  const auto seed = std::stoull(get(args, "seed", "1"));
+  header.name = args.get("name", "vmt_" + header.config.preset + "_random");
+  const auto seed = std::stoull(args.get("seed", "1"));
   auto module = vmt::engine::init_model(header.config, seed);
   // Randomly initialised refinement weights give all-negative mask logits, so such a model finds
   // nothing; a positive shift of the last dynamic convolution's bias makes it output masks, which
   // is what tests and smoke runs of the streaming code need.
-  if (const double bias = std::stod(get(args, "foreground-bias", "0")); bias != 0.0) {
+  if (const double bias = std::stod(args.get("foreground-bias", "0")); bias != 0.0) {
     torch::NoGradGuard no_grad;
     for (auto& item : module->named_parameters())
       if (item.key() == "controller_refine.layers.2.bias") item.value()[-1].add_(bias);
   }
-  const auto dtype = get(args, "dtype", "f32");
+  const auto dtype = args.get("dtype", "f32");
   if (dtype == "f16") {
     module->to(torch::kHalf);  // a compact file; the engine widens it to fp32 when loading
   } else if (dtype != "f32") {
@@ -129,7 +111,7 @@ int cmd_info(const std::string& path) {
 }
 
 int cmd_keys(const Args& args) {
-  const auto config = vmt::model::preset(get(args, "preset", "vmt_r50"));
+  const auto config = vmt::model::preset(args.get("preset", "vmt_r50"));
   for (const auto& [name, shape] : vmt::engine::expected_tensors(config)) {
     std::cout << name << " " << shape_text(shape) << "\n";
   }
@@ -154,15 +136,15 @@ std::vector<std::uint8_t> synthetic_frame(int w, int h, int t) {
 int cmd_run(const std::string& path, const Args& args) {
   vmt::EngineOptions options;
   options.model_path = path;
-  options.device = vmt::parse_device(get(args, "device", "auto"));
-  options.input_size = std::stoi(get(args, "input-size", "360"));
-  options.score_threshold = std::stof(get(args, "threshold", "0.001"));
-  options.max_instances = std::stoi(get(args, "max-instances", "10"));
-  const int frames = std::stoi(get(args, "frames", "8"));
-  const auto size = split(get(args, "size", "320x240"), 'x');
+  options.device = vmt::parse_device(args.get("device", "auto"));
+  options.input_size = std::stoi(args.get("input-size", "360"));
+  options.score_threshold = std::stof(args.get("threshold", "0.001"));
+  options.max_instances = std::stoi(args.get("max-instances", "10"));
+  const int frames = std::stoi(args.get("frames", "8"));
+  const auto size = split(args.get("size", "320x240"), 'x');
   if (size.size() != 2 || frames < 1) return usage();
   const int w = std::stoi(size[0]), h = std::stoi(size[1]);
-  const int tube = std::stoi(get(args, "tube", "0"));  // 0: one clip of all frames
+  const int tube = std::stoi(args.get("tube", "0"));  // 0: one clip of all frames
 
   vmt::Engine engine(options);
   std::cout << "model " << engine.model().name << " (" << engine.model().architecture << ", "
@@ -200,13 +182,13 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string command = argv[1];
   try {
-    std::vector<std::string> positional;
-    const auto args = parse(argc, argv, positional);
+    const auto args = Args::parse(argc, argv);
+    const auto& positional = args.positional;
     if (command == "init" && positional.empty()) return cmd_init(args);
     if (command == "info" && positional.size() == 1) return cmd_info(positional[0]);
     if (command == "keys" && positional.empty()) return cmd_keys(args);
     if (command == "config" && positional.empty()) {
-      std::cout << vmt::model::config_to_json(vmt::model::preset(get(args, "preset", "vmt_r50")))
+      std::cout << vmt::model::config_to_json(vmt::model::preset(args.get("preset", "vmt_r50")))
                 << "\n";
       return 0;
     }

@@ -7,6 +7,7 @@
 //                   [--clip 0.1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every 300]
 //                   [--log loss.csv] [--resume 1] [--threads N] [--name NAME]
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
+//                   [--refine 1] [--qsg-points 3000]
 //   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
 //   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
 //   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
@@ -26,16 +27,18 @@
 #include <vector>
 
 #include "engine/model_file.h"
+#include "model/refinement_head.h"
 #include "model/vmt_detector.h"
 #include "train/dataset.h"
 #include "train/losses.h"
 #include "train/trainer.h"
+#include "cli_args.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 
 namespace {
 
-using Args = std::map<std::string, std::string>;
+using vmt::cli::Args;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 using vmt::Error;
@@ -49,7 +52,7 @@ int usage() {
       "      [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4] [--clip 0.1] [--freeze-stem 1]\n"
       "      [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every SECONDS] [--log FILE.csv]\n"
       "      [--time-limit SECONDS] [--init FILE]\n"
-      "      [--resume 0|1] [--threads N] [--name NAME]\n"
+      "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
@@ -57,39 +60,7 @@ int usage() {
   return 2;
 }
 
-Args parse(int argc, char** argv, std::vector<std::string>& positional) {
-  Args args;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-o") a = "--output";
-    if (a.rfind("--", 0) == 0) {
-      if (i + 1 >= argc) throw Error(ErrorCode::InvalidArgument, a + " needs a value");
-      args[a.substr(2)] = argv[++i];
-    } else {
-      positional.push_back(a);
-    }
-  }
-  return args;
-}
 
-std::string get(const Args& a, const std::string& k, const std::string& fallback) {
-  const auto it = a.find(k);
-  return it == a.end() ? fallback : it->second;
-}
-double get_num(const Args& a, const std::string& k, double fallback) {
-  const auto it = a.find(k);
-  if (it == a.end()) return fallback;
-  try {
-    return std::stod(it->second);
-  } catch (const std::exception&) {
-    throw Error(ErrorCode::InvalidArgument, "--" + k + ": not a number: " + it->second);
-  }
-}
-std::string require(const Args& a, const std::string& k) {
-  const auto it = a.find(k);
-  if (it == a.end()) throw Error(ErrorCode::InvalidArgument, "--" + k + " is required");
-  return it->second;
-}
 
 torch::Device pick_device(const std::string& text) {
   if (text == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu");
@@ -101,7 +72,7 @@ torch::Device pick_device(const std::string& text) {
 }
 
 vmt::train::YtvisDataset open_data(const Args& a) {
-  const fs::path dir = require(a, "data");
+  const fs::path dir = a.require("data");
   return vmt::train::YtvisDataset(dir / "instances.json", dir / "JPEGImages");
 }
 
@@ -111,11 +82,11 @@ void progress(std::int64_t step, std::int64_t total, const std::map<std::string,
   constexpr int kWidth = 24;
   const int filled = total > 0 ? static_cast<int>(kWidth * step / total) : 0;
   const double eta = seconds_per_step * static_cast<double>(total - step);
-  std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.3f (cls %.3f box %.3f giou %.3f mask %.3f dice %.3f) %.2f s/it ETA %.0f s ",
+  std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.3f (cls %.3f box %.3f giou %.3f mask %.3f dice %.3f points %.3f) %.2f s/it ETA %.0f s ",
                std::string(filled, '#').c_str(), std::string(kWidth - filled, '-').c_str(),
                static_cast<long long>(step), static_cast<long long>(total), loss.at("total"),
                loss.at("cls"), loss.at("bbox"), loss.at("giou"), loss.at("mask"), loss.at("dice"),
-               seconds_per_step, eta);
+               loss.at("point_l1"), seconds_per_step, eta);
   std::fflush(stderr);
 }
 
@@ -124,10 +95,15 @@ void log_row(const fs::path& path, std::int64_t step, const std::map<std::string
              double elapsed, std::int64_t height, std::int64_t width) {
   const bool fresh = !fs::exists(path);
   std::ofstream out(path, std::ios::app);
-  if (fresh) out << "step,total,cls,bbox,giou,mask,dice,seconds,height,width\n";
-  out << step << ',' << loss.at("total") << ',' << loss.at("cls") << ',' << loss.at("bbox") << ','
-      << loss.at("giou") << ',' << loss.at("mask") << ',' << loss.at("dice") << ',' << elapsed
-      << ',' << height << ',' << width << '\n';
+  const auto& names = vmt::train::loss_term_names();
+  if (fresh) {
+    out << "step";
+    for (const auto& name : names) out << ',' << name;
+    out << ",seconds,height,width\n";
+  }
+  out << step;
+  for (const auto& name : names) out << ',' << loss.at(name);
+  out << ',' << elapsed << ',' << height << ',' << width << '\n';
 }
 
 /// The per-step RNG: a function of (seed, step) only, so a resumed run draws the same clips.
@@ -141,47 +117,50 @@ vmt::train::Trainer make_trainer(const Args& a, const vmt::train::YtvisDataset& 
                                  const torch::Device& device, std::uint64_t seed) {
   vmt::engine::ModelHeader header;
   vmt::engine::Model model{nullptr};
-  if (a.count("init")) {
-    auto loaded = vmt::engine::load_model(a.at("init"));
+  if (a.has("init")) {
+    auto loaded = vmt::engine::load_model(a.require("init"));
     header = loaded.header;
     model = loaded.module;
   } else {
-    header.config = vmt::model::preset(get(a, "preset", "small"));
+    header.config = vmt::model::preset(a.get("preset", "small"));
     header.config.num_classes = static_cast<std::int64_t>(data.labels().size()) + 1;
     header.labels = data.labels();
     model = vmt::engine::init_model(header.config, seed);
     vmt::train::apply_official_init(model);
   }
-  header.name = get(a, "name", header.name.empty() ? header.config.preset : header.name);
+  header.name = a.get("name", header.name.empty() ? header.config.preset : header.name);
   vmt::train::OptimOptions o;
-  o.lr = get_num(a, "lr", o.lr);
-  o.lr_backbone = get_num(a, "lr-backbone", o.lr_backbone);
-  o.weight_decay = get_num(a, "weight-decay", o.weight_decay);
-  o.clip_max_norm = get_num(a, "clip", o.clip_max_norm);
-  o.freeze_stem = get(a, "freeze-stem", "1") == "1";
-  vmt::train::Trainer trainer(model, header, device, o);
+  o.lr = a.get_num("lr", o.lr);
+  o.lr_backbone = a.get_num("lr-backbone", o.lr_backbone);
+  o.weight_decay = a.get_num("weight-decay", o.weight_decay);
+  o.clip_max_norm = a.get_num("clip", o.clip_max_norm);
+  o.freeze_stem = a.get("freeze-stem", "1") == "1";
+  vmt::train::RefineOptions refine;
+  refine.enabled = a.get("refine", "1") == "1";
+  refine.qsg_points = static_cast<std::int64_t>(a.get_num("qsg-points", 3000));
+  vmt::train::Trainer trainer(model, header, device, o, {}, {}, refine);
   trainer.state().seed = seed;
   return trainer;
 }
 
 int cmd_train(const Args& a) {
   const auto data = open_data(a);
-  const fs::path output = require(a, "output");
-  const auto device = pick_device(get(a, "device", "auto"));
-  const auto seed = static_cast<std::uint64_t>(get_num(a, "seed", 0));
-  const auto steps = static_cast<std::int64_t>(get_num(a, "steps", 1000));
-  const double save_every = get_num(a, "save-every", 300);
-  const double time_limit = get_num(a, "time-limit", 0);  // seconds; 0 = none
-  const fs::path log = get(a, "log", (output.parent_path() / "loss.csv").string());
+  const fs::path output = a.require("output");
+  const auto device = pick_device(a.get("device", "auto"));
+  const auto seed = static_cast<std::uint64_t>(a.get_num("seed", 0));
+  const auto steps = static_cast<std::int64_t>(a.get_num("steps", 1000));
+  const double save_every = a.get_num("save-every", 300);
+  const double time_limit = a.get_num("time-limit", 0);  // seconds; 0 = none
+  const fs::path log = a.get("log", (output.parent_path() / "loss.csv").string());
   vmt::train::ClipOptions clip;
-  clip.frames = static_cast<std::int64_t>(get_num(a, "frames", 5));
-  if (a.count("sizes")) clip.shorter_edges = vmt::train::parse_sizes(a.at("sizes"));
-  clip.max_longer_edge = static_cast<std::int64_t>(get_num(a, "max-size", 768));
-  clip.flip_probability = get_num(a, "flip", 0.5);
-  clip.degrade_probability = get_num(a, "degrade", 0.0);
+  clip.frames = static_cast<std::int64_t>(a.get_num("frames", 5));
+  if (a.has("sizes")) clip.shorter_edges = vmt::train::parse_sizes(a.require("sizes"));
+  clip.max_longer_edge = static_cast<std::int64_t>(a.get_num("max-size", 768));
+  clip.flip_probability = a.get_num("flip", 0.5);
+  clip.degrade_probability = a.get_num("degrade", 0.0);
 
   auto trainer = make_trainer(a, data, device, seed);
-  if (get(a, "resume", "1") == "1" && fs::exists(output) && fs::exists(vmt::train::Trainer::sidecar_path(output))) {
+  if (a.get("resume", "1") == "1" && fs::exists(output) && fs::exists(vmt::train::Trainer::sidecar_path(output))) {
     trainer.resume(output);
     std::cerr << "vmt-train: resumed " << output << " at step " << trainer.state().step << "\n";
   }
@@ -232,11 +211,11 @@ std::pair<std::int64_t, std::int64_t> eval_size(const vmt::train::VideoEntry& v,
 /// resized to the frame size, as YouTube-VIS results JSON.
 int cmd_predict(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
-  const auto device = pick_device(get(a, "device", "auto"));
+  const auto device = pick_device(a.get("device", "auto"));
   auto loaded = load_on(model_path, device);
   auto& det = vmt::engine::detector_of(loaded.module);
-  const auto size = static_cast<std::int64_t>(get_num(a, "size", 96));
-  const auto top = static_cast<std::int64_t>(get_num(a, "top", 10));
+  const auto size = static_cast<std::int64_t>(a.get_num("size", 96));
+  const auto top = static_cast<std::int64_t>(a.get_num("top", 10));
   torch::NoGradGuard no_grad;
   nlohmann::json results = nlohmann::json::array();
   for (std::size_t vi = 0; vi < data.videos().size(); ++vi) {
@@ -245,19 +224,23 @@ int cmd_predict(const std::string& model_path, const Args& a) {
     std::vector<std::int64_t> frames(v.file_names.size());
     for (std::size_t i = 0; i < frames.size(); ++i) frames[i] = static_cast<std::int64_t>(i);
     const auto clip = data.load(vi, frames, h, w, false);
-    const auto out = det->forward(clip.frames.to(device));
+    const auto frames_on_device = clip.frames.to(device);
+    const auto out = det->forward(frames_on_device);
     const auto probs = out.pred_logits[0].sigmoid().to(torch::kCPU);  // [Q, C]
     const auto num_labels = static_cast<std::int64_t>(loaded.header.labels.size());
     const auto flat = probs.narrow(1, 1, num_labels).flatten();
     const auto k = std::min<std::int64_t>(top, flat.numel());
     const auto [scores, idx] = flat.topk(k);
     const auto queries = (idx / num_labels).to(device);
-    auto masks = det->coarse_mask_logits(out, queries);  // [K, T, H/4, W/4]
-    masks = torch::nn::functional::interpolate(
-        masks, torch::nn::functional::InterpolateFuncOptions()
-                   .size(std::vector<std::int64_t>{static_cast<std::int64_t>(v.height), static_cast<std::int64_t>(v.width)})
-                   .mode(torch::kBilinear).align_corners(false));
-    const auto binary = (masks.sigmoid() > 0.5).to(torch::kCPU, torch::kUInt8).contiguous();
+    // A query can appear in several (query, class) pairs: masks per distinct query.
+    const auto [distinct, row_of_pair, counts] = at::_unique2(queries, true, true, false);
+    const auto logits = loaded.header.config.use_refinement
+                            ? vmt::model::refine_masks(loaded.module, out, frames_on_device, distinct)
+                            : det->coarse_mask_logits(out, distinct);  // [K', T, h, w]
+    const auto binary = vmt::model::final_masks(logits, v.height, v.width)
+                            .index_select(0, row_of_pair)
+                            .to(torch::kCPU, torch::kUInt8)
+                            .contiguous();
     for (std::int64_t j = 0; j < k; ++j) {
       nlohmann::json segs = nlohmann::json::array();
       for (std::int64_t t = 0; t < binary.size(1); ++t) {
@@ -273,7 +256,7 @@ int cmd_predict(const std::string& model_path, const Args& a) {
                          {"segmentations", segs}});
     }
   }
-  std::ofstream(require(a, "output")) << results.dump() << "\n";
+  std::ofstream(a.require("output")) << results.dump() << "\n";
   std::cerr << "vmt-train: " << results.size() << " predictions for " << data.videos().size()
             << " videos\n";
   return 0;
@@ -283,15 +266,15 @@ int cmd_predict(const std::string& model_path, const Args& a) {
 /// thresholded at 0.5) over `clips` fixed clips (unflipped, shorter edge `size`).
 int cmd_score(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
-  const auto device = pick_device(get(a, "device", "auto"));
+  const auto device = pick_device(a.get("device", "auto"));
   auto loaded = load_on(model_path, device);
   auto& det = vmt::engine::detector_of(loaded.module);
-  const auto size = static_cast<std::int64_t>(get_num(a, "size", 96));
-  const auto frames = static_cast<std::int64_t>(get_num(a, "frames", 5));
-  const auto clips = static_cast<std::int64_t>(get_num(a, "clips", 20));
+  const auto size = static_cast<std::int64_t>(a.get_num("size", 96));
+  const auto frames = static_cast<std::int64_t>(a.get_num("frames", 5));
+  const auto clips = static_cast<std::int64_t>(a.get_num("clips", 20));
   torch::NoGradGuard no_grad;
   std::map<std::string, double> sums;
-  double iou_sum = 0, class_hits = 0;
+  double iou_sum = 0, refined_iou_sum = 0, class_hits = 0;
   std::int64_t iou_count = 0, matched = 0;
   for (std::int64_t c = 0; c < clips; ++c) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(c));
@@ -316,6 +299,14 @@ int cmd_score(const std::string& model_path, const Args& a) {
     const auto uni = (p | g).sum({2, 3}).to(torch::kFloat64).clamp_min(1);
     iou_sum += ((inter / uni) * valid).sum().item<double>();
     iou_count += valid.sum().item<std::int64_t>();
+    if (loaded.header.config.use_refinement) {
+      const auto refined = vmt::model::refine_masks(loaded.module, out, clip.frames, q) > 0;
+      auto gt = clip.targets.masks.index_select(0, t) > 0.5;
+      gt = gt.narrow(2, 0, refined.size(2)).narrow(3, 0, refined.size(3));
+      const auto r_inter = (refined & gt).sum({2, 3}).to(torch::kFloat64);
+      const auto r_union = (refined | gt).sum({2, 3}).to(torch::kFloat64).clamp_min(1);
+      refined_iou_sum += ((r_inter / r_union) * valid).sum().item<double>();
+    }
     const auto pred_cls = pred.logits.index_select(0, q).argmax(1);
     class_hits += (pred_cls == clip.targets.labels.index_select(0, t)).sum().item<double>();
     matched += q.numel();
@@ -324,6 +315,10 @@ int cmd_score(const std::string& model_path, const Args& a) {
   for (const auto& [k, s] : sums) std::cout << "loss_" << k << " " << s / clips << "\n";
   std::cout << "matched_mask_iou " << (iou_count ? iou_sum / iou_count : 0.0) << " over "
             << iou_count << " (track, frame) pairs\n";
+  if (loaded.header.config.use_refinement) {
+    std::cout << "matched_refined_mask_iou " << (iou_count ? refined_iou_sum / iou_count : 0.0)
+              << " (input resolution)\n";
+  }
   std::cout << "matched_class_accuracy " << (matched ? class_hits / matched : 0.0) << "\n";
   return 0;
 }
@@ -332,8 +327,8 @@ int cmd_score(const std::string& model_path, const Args& a) {
 /// load) or fp32, keeping its metadata.
 int cmd_export(const std::string& model_path, const Args& a) {
   auto loaded = vmt::engine::load_model(model_path);
-  if (get(a, "half", "1") == "1") loaded.module->to(torch::kHalf);
-  const fs::path out = require(a, "output");
+  if (a.get("half", "1") == "1") loaded.module->to(torch::kHalf);
+  const fs::path out = a.require("output");
   vmt::engine::save_model(loaded.module, loaded.header, out);
   std::cerr << "vmt-train: wrote " << out << " (" << fs::file_size(out) << " bytes)\n";
   return 0;
@@ -345,9 +340,9 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string command = argv[1];
   try {
-    std::vector<std::string> positional;
-    const auto args = parse(argc, argv, positional);
-    if (args.count("threads")) torch::set_num_threads(static_cast<int>(get_num(args, "threads", 1)));
+    const auto args = Args::parse(argc, argv);
+    const auto& positional = args.positional;
+    if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.get_num("threads", 1)));
     if (command == "train" && positional.empty()) return cmd_train(args);
     if (command == "predict" && positional.size() == 1) return cmd_predict(positional[0], args);
     if (command == "score" && positional.size() == 1) return cmd_score(positional[0], args);

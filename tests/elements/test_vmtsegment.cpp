@@ -57,6 +57,19 @@ GstBuffer* make_frame(guint64 index, int width = kWidth, int height = kHeight) {
   return buffer;
 }
 
+/// Checks output buffer `out` is input frame `i` (make_frame's timestamps, offset and flags) with
+/// a meta numbering it; returns the meta (nullptr after a failure).
+const GstVmtFrameMeta* expect_output_frame(GstBuffer* out, guint64 i) {
+  EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_SECOND / 30);
+  EXPECT_EQ(GST_BUFFER_DURATION(out), GST_SECOND / 30);
+  EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
+  EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT), i % 7 == 0);
+  const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+  EXPECT_NE(meta, nullptr) << "frame " << i;
+  if (meta) EXPECT_EQ(meta->frame_index, i);
+  return meta;
+}
+
 /// Pushes `frames` frames and EOS, then checks every buffer came out once, in order, with its
 /// timestamps, offset and flags, and metadata numbering the frame. Returns the outputs' metas'
 /// instance counts.
@@ -71,14 +84,8 @@ std::vector<guint> push_and_check(GstHarness* harness, guint64 frames) {
       ADD_FAILURE() << "missing output buffer " << i;
       break;
     }
-    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_SECOND / 30);
-    EXPECT_EQ(GST_BUFFER_DURATION(out), GST_SECOND / 30);
-    EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
-    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT), i % 7 == 0);
-    GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
-    EXPECT_NE(meta, nullptr) << "frame " << i;
+    const GstVmtFrameMeta* meta = expect_output_frame(out, i);
     if (meta) {
-      EXPECT_EQ(meta->frame_index, i);
       EXPECT_EQ(meta->width, static_cast<guint>(kWidth));
       instance_counts.push_back(gst_vmt_frame_meta_get_n_instances(meta));
     }
@@ -86,6 +93,78 @@ std::vector<guint> push_and_check(GstHarness* harness, guint64 frames) {
   }
   EXPECT_EQ(gst_harness_try_pull(harness), nullptr) << "more buffers out than in";
   return instance_counts;
+}
+
+/// Answers the latency query of vmtsegment's sink pad as a non-live upstream would (GstHarness
+/// itself always says live). Must be added before the first buffer.
+GstPadProbeReturn answer_not_live(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstQuery* query = GST_PAD_PROBE_INFO_QUERY(info);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return GST_PAD_PROBE_OK;
+  gst_query_set_latency(query, FALSE, 0, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+void make_upstream_not_live(GstHarness* harness) {
+  GstElement* element = gst_harness_find_element(harness, "vmtsegment");
+  GstPad* pad = gst_element_get_static_pad(element, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, answer_not_live, nullptr, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(element);
+}
+
+/// The vmtsegment element's `stats` field `name`.
+guint64 stat(GstHarness* harness, const char* name) {
+  GstElement* element = gst_harness_find_element(harness, "vmtsegment");
+  GstStructure* stats = nullptr;
+  g_object_get(element, "stats", &stats, nullptr);
+  gst_object_unref(element);
+  guint64 value = G_MAXUINT64;
+  if (stats) gst_structure_get_uint64(stats, name, &value);
+  if (stats) gst_structure_free(stats);
+  return value;
+}
+
+/// Waits (up to the harness's 60 s per event) until EOS has come out of the element.
+bool wait_for_eos(GstHarness* harness) {
+  while (GstEvent* event = gst_harness_pull_event(harness)) {
+    const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+    if (eos) return true;
+  }
+  return false;
+}
+
+/// Pushes `frames` frames back to back (far faster than inference) and EOS, then pulls every
+/// output and checks it left once, in order, with its timestamps, offset, flags and a meta
+/// numbering it; instances on a skipped frame are carried over from an earlier frame. Returns how
+/// many were marked skipped.
+guint64 push_burst_and_count_skipped(GstHarness* harness, guint64 frames) {
+  for (guint64 i = 0; i < frames; ++i) EXPECT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  guint64 skipped = 0;
+  for (guint64 i = 0; i < frames; ++i) {
+    GstBuffer* out = gst_harness_pull(harness);
+    if (out == nullptr) {
+      ADD_FAILURE() << "missing output buffer " << i;
+      break;
+    }
+    const GstVmtFrameMeta* meta = expect_output_frame(out, i);
+    if (meta) {
+      skipped += meta->skipped ? 1 : 0;
+      for (guint k = 0; k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
+        const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+        if (meta->skipped)
+          EXPECT_LT(instance->last_seen, i) << "carried-over instance on frame " << i;
+        else
+          EXPECT_EQ(instance->last_seen, i);
+        EXPECT_LE(instance->first_seen, instance->last_seen);
+      }
+    }
+    gst_buffer_unref(out);
+  }
+  EXPECT_TRUE(wait_for_eos(harness));
+  EXPECT_EQ(gst_harness_try_pull(harness), nullptr) << "more buffers out than in";
+  return skipped;
 }
 
 }  // namespace
@@ -119,17 +198,88 @@ TEST_F(VmtSegmentModel, OfflineClipEdgeCasesEmitEveryFrame) {
   }
 }
 
-// Online mode: each frame leaves as soon as it arrives (no frame held back), for L = 1 and L = 4.
+// Online mode, non-live upstream: each frame leaves as soon as it arrives (no frame held back),
+// for L = 1 and L = 4.
 TEST_F(VmtSegmentModel, OnlineEmitsEachFrameAtOnce) {
   for (const char* properties : {"mode=online tube-length=1", "mode=online tube-length=4"}) {
     SCOPED_TRACE(properties);
     GstHarness* harness = make_harness(properties);
+    make_upstream_not_live(harness);
     for (guint64 i = 0; i < 9; ++i) {
       ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
       EXPECT_EQ(gst_harness_buffers_received(harness), i + 1) << "frame " << i << " held back";
     }
     gst_harness_teardown(harness);
   }
+}
+
+// Online mode with a live upstream and frames arriving faster than inference: every frame still
+// leaves once, in order, with its timestamps; frames beyond max-lag pass marked skipped, and
+// frames-skipped counts exactly those.
+TEST_F(VmtSegmentModel, LiveOnlineMarksFramesSkippedWhenInferenceFallsBehind) {
+  constexpr guint64 kFrames = 24;
+  GstHarness* harness = make_harness("mode=online tube-length=4 max-lag=2");
+  const guint64 skipped = push_burst_and_count_skipped(harness, kFrames);
+  EXPECT_GT(skipped, 0u) << "24 frames pushed at once should outrun inference";
+  EXPECT_LT(skipped, kFrames) << "the first frame is always inferred";
+  EXPECT_EQ(stat(harness, "frames-skipped"), skipped);
+  EXPECT_EQ(stat(harness, "frames-in"), kFrames);
+  EXPECT_EQ(stat(harness, "frames-out"), kFrames);
+  EXPECT_EQ(stat(harness, "tubes-run"), kFrames - skipped);
+  gst_harness_teardown(harness);
+}
+
+// The same burst from a non-live upstream, or with max-lag=0: every frame is inferred.
+TEST_F(VmtSegmentModel, NonLiveOrMaxLagZeroNeverSkips) {
+  for (const bool live : {false, true}) {
+    SCOPED_TRACE(live ? "live, max-lag=0" : "not live");
+    GstHarness* harness = make_harness(live ? "mode=online tube-length=4 max-lag=0"
+                                            : "mode=online tube-length=4 max-lag=2");
+    if (!live) make_upstream_not_live(harness);
+    EXPECT_EQ(push_burst_and_count_skipped(harness, 12), 0u);
+    EXPECT_EQ(stat(harness, "frames-skipped"), 0u);
+    EXPECT_EQ(stat(harness, "tubes-run"), 12u);
+    gst_harness_teardown(harness);
+  }
+}
+
+// A flush while the live queue holds frames drops them; the frames after it all come out once,
+// in order, with metadata.
+TEST_F(VmtSegmentModel, LiveQueueFlushDropsQueuedFramesAndRestarts) {
+  GstHarness* harness = make_harness("mode=online tube-length=4 max-lag=8");
+  for (guint64 i = 0; i < 16; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_flush_start());
+  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
+  // What left before the flush: a prefix of the first 16 frames, in order.
+  guint64 before = 0;
+  while (GstBuffer* out = gst_harness_try_pull(harness)) {
+    EXPECT_EQ(GST_BUFFER_OFFSET(out), before++);
+    gst_buffer_unref(out);
+  }
+  EXPECT_LE(before, 16u);
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(harness, gst_event_new_segment(&segment));
+  for (guint64 i = 100; i < 105; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_eos());
+  for (guint64 i = 100; i < 105; ++i) {
+    GstBuffer* out = gst_harness_pull(harness);
+    ASSERT_NE(out, nullptr) << "frame " << i;
+    EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
+    EXPECT_NE(gst_buffer_get_vmt_frame_meta(out), nullptr);
+    gst_buffer_unref(out);
+  }
+  EXPECT_TRUE(wait_for_eos(harness));
+  EXPECT_EQ(gst_harness_try_pull(harness), nullptr);
+  gst_harness_teardown(harness);
+}
+
+// Stopping the element while the live queue is full and inference is running neither hangs nor
+// leaks the queued frames.
+TEST_F(VmtSegmentModel, LiveQueueStopsCleanlyMidStream) {
+  GstHarness* harness = make_harness("mode=online tube-length=4 max-lag=50");
+  for (guint64 i = 0; i < 30; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_teardown(harness);
 }
 
 // Every attached instance is consistent: box inside the frame, mask exactly the box's size,
@@ -277,18 +427,19 @@ TEST(VmtSegment, PropertiesRoundTrip) {
   ASSERT_NE(element, nullptr);
   g_object_set(element, "model", "/tmp/m.safetensors", "device", "cuda:1", "tube-length", 7u,
                "clip-length", 12u, "clip-overlap", 3u, "association-iou", 0.7, "score-threshold",
-               0.25, "max-instances", 25u, "input-size", 480u, nullptr);
+               0.25, "max-instances", 25u, "input-size", 480u, "max-lag", 5u, nullptr);
   gst_util_set_object_arg(G_OBJECT(element), "mode", "online");
   gst_util_set_object_arg(G_OBJECT(element), "association", "tube-iou");
   gst_util_set_object_arg(G_OBJECT(element), "precision", "fp16");
   gchar *model = nullptr, *device = nullptr;
-  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0;
+  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0, max_lag = 0;
   gdouble iou = 0, threshold = 0;
   gint mode = -1, association = -1, precision = -1;
   g_object_get(element, "model", &model, "device", &device, "tube-length", &tube, "clip-length",
                &clip, "clip-overlap", &overlap, "association-iou", &iou, "score-threshold",
                &threshold, "max-instances", &max_instances, "input-size", &input_size, "mode",
-               &mode, "association", &association, "precision", &precision, nullptr);
+               &mode, "association", &association, "precision", &precision, "max-lag", &max_lag,
+               nullptr);
   EXPECT_STREQ(model, "/tmp/m.safetensors");
   EXPECT_STREQ(device, "cuda:1");
   EXPECT_EQ(tube, 7u);
@@ -301,6 +452,7 @@ TEST(VmtSegment, PropertiesRoundTrip) {
   EXPECT_EQ(mode, 0);
   EXPECT_EQ(association, 1);
   EXPECT_EQ(precision, 1);
+  EXPECT_EQ(max_lag, 5u);
   g_free(model);
   g_free(device);
   gst_object_unref(element);
@@ -309,17 +461,18 @@ TEST(VmtSegment, PropertiesRoundTrip) {
 // The defaults are the paper's offline setting.
 TEST(VmtSegment, DefaultsFollowThePaper) {
   GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
-  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0;
+  guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0, max_lag = 0;
   gdouble threshold = 0;
   g_object_get(element, "tube-length", &tube, "clip-length", &clip, "clip-overlap", &overlap,
                "max-instances", &max_instances, "input-size", &input_size, "score-threshold",
-               &threshold, nullptr);
+               &threshold, "max-lag", &max_lag, nullptr);
   EXPECT_EQ(tube, 30u);
   EXPECT_EQ(clip, 40u);
   EXPECT_EQ(overlap, 10u);
   EXPECT_EQ(max_instances, 10u);
   EXPECT_EQ(input_size, 360u);
   EXPECT_DOUBLE_EQ(threshold, 0.001);
+  EXPECT_EQ(max_lag, 2u);
   gst_object_unref(element);
 }
 

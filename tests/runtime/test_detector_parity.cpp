@@ -26,118 +26,13 @@
 #include "weights/safetensors.h"
 #include "weights/state_dict.h"
 #include "vmt/error.h"
+#include "parity_support.h"
 
 namespace {
 
+using namespace vmt::parity;
 using vmt::model::ModelConfig;
 using vmt::model::VmtDetector;
-
-// --- the weight formula (docs/model.md, make_fixtures.py) ------------------------------------
-
-std::uint64_t fnv1a64(const std::string& text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char b : text) {
-    h ^= b;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-/// The formula value of every element of the tensor called `name` with `shape`.
-torch::Tensor formula_value(const std::string& name, const std::vector<std::int64_t>& shape) {
-  std::string canonical = name;
-  const std::string shared = "detr.transformer.decoder.bbox_embed.";
-  if (canonical.rfind(shared, 0) == 0) {
-    canonical = "detr.bbox_embed." + canonical.substr(shared.size());
-  }
-  std::int64_t numel = 1;
-  for (const auto d : shape) numel *= d;
-  const std::uint64_t h = fnv1a64(canonical);
-  const bool var = ends_with(name, "running_var"), mean = ends_with(name, "running_mean");
-  const bool embed = ends_with(name, "query_embed.weight") || ends_with(name, "level_embed");
-  const bool matrix = shape.size() >= 2;
-  const bool gain = ends_with(name, "weight");
-  const double fan_scale = matrix ? std::sqrt(3.0 / static_cast<double>(numel / shape[0])) : 0.0;
-  std::vector<float> values(static_cast<std::size_t>(numel));
-  for (std::int64_t i = 0; i < numel; ++i) {
-    const double s = static_cast<double>(splitmix64(h + static_cast<std::uint64_t>(i)) >> 40) /
-                         static_cast<double>(1 << 24) * 2.0 - 1.0;
-    double v;
-    if (var) v = 1.0 + 0.25 * (s + 1.0);
-    else if (mean) v = 0.1 * s;
-    else if (embed) v = s;
-    else if (matrix) v = s * fan_scale;
-    else if (gain) v = 1.0 + 0.1 * s;
-    else v = 0.1 * s;
-    values[static_cast<std::size_t>(i)] = static_cast<float>(v);
-  }
-  return at::tensor(values).reshape(shape);
-}
-
-void fill_from_formula(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  auto fill = [](const std::string& name, torch::Tensor& t) {
-    t.copy_(formula_value(name, t.sizes().vec()));
-  };
-  for (auto& p : module.named_parameters()) fill(p.key(), p.value());
-  for (auto& b : module.named_buffers()) fill(b.key(), b.value());
-}
-
-// --- fixtures --------------------------------------------------------------------------------
-
-std::filesystem::path fixture_path(const std::string& preset) {
-  const char* root = std::getenv("VMT_SOURCE_ROOT");
-  return std::filesystem::path(root ? root : ".") / "tests" / "fixtures" / "parity" /
-         (preset + ".safetensors");
-}
-
-torch::Tensor fixture_tensor(const vmt::weights::SafetensorsFile& file, const std::string& name) {
-  const auto& rec = file.at(name);
-  return at::from_blob(const_cast<std::byte*>(rec.data.data()), rec.shape,
-                       torch::TensorOptions().dtype(vmt::weights::to_torch(rec.dtype)))
-      .clone();
-}
-
-/// The official state_dict as name → shape, from the fixture's metadata.
-std::map<std::string, std::vector<std::int64_t>> official_state_dict(
-    const vmt::weights::SafetensorsFile& file) {
-  std::map<std::string, std::vector<std::int64_t>> keys;
-  std::istringstream lines(file.metadata().at("state_dict"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto tab = line.find('\t');
-    std::vector<std::int64_t> shape;
-    std::istringstream dims(line.substr(tab + 1));
-    std::string d;
-    while (std::getline(dims, d, ',')) {
-      if (!d.empty()) shape.push_back(std::stoll(d));
-    }
-    keys[line.substr(0, tab)] = shape;
-  }
-  return keys;
-}
-
-/// Max abs difference, asserted ≤ 1e-4 × the reference's largest magnitude.
-void expect_close(const std::string& what, const torch::Tensor& actual,
-                  const torch::Tensor& expected) {
-  ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
-  const double diff = (actual.to(torch::kFloat32) - expected).abs().max().item<double>();
-  const double scale = expected.abs().max().item<double>();
-  std::cout << "[parity] " << what << ": max |diff| " << diff << " (max |ref| " << scale
-            << ", bound " << 1e-4 * scale << ")\n";
-  EXPECT_LE(diff, 1e-4 * scale) << what;
-}
 
 const std::vector<std::string> kRefinementPrefixes = {
     "controller_inc.", "controller_refine.", "lay_hr1.", "lay1_h.", "lay2_h.", "lay_hr1_c.",

@@ -11,11 +11,13 @@
 
 #include "engine/model_file.h"
 #include "model/config.h"
+#include "model/refinement_head.h"
 #include "train/dataset.h"
 #include "train/degrade.h"
 #include "train/hungarian.h"
 #include "train/losses.h"
 #include "train/trainer.h"
+#include "vmt/error.h"
 #include "vmt/mask.h"
 
 namespace {
@@ -172,6 +174,10 @@ TEST(TrainCheckpoint, ReloadsWithIdenticalOutputs) {
   EXPECT_TRUE(torch::equal(oa.pred_boxes, ob.pred_boxes));
   const auto all = torch::arange(oa.pred_logits.size(1));
   EXPECT_TRUE(torch::equal(a->coarse_mask_logits(oa, all), b->coarse_mask_logits(ob, all)));
+  EXPECT_TRUE(loaded.header.config.use_refinement);  // trained jointly: the engine refines
+  const auto queries = torch::arange(3);
+  EXPECT_TRUE(torch::equal(vmt::model::refine_masks(trainer.model(), oa, clip.frames, queries),
+                           vmt::model::refine_masks(loaded.module, ob, clip.frames, queries)));
   fs::remove(path);
   fs::remove(Trainer::sidecar_path(path));
 }
@@ -196,6 +202,186 @@ TEST(TrainCheckpoint, ResumeContinuesFromTheSavedStep) {
   EXPECT_TRUE(torch::allclose(pa, pb, 1e-5, 1e-6));
   fs::remove(path);
   fs::remove(Trainer::sidecar_path(path));
+}
+
+// QSG keeps `budget` of the clip's incoherent points, each a point of its own frame, ascending;
+// the same seed draws the same points, another seed others; a budget above the count keeps all.
+TEST(TrainQsg, KeepsTheBudgetOfTheClipsPoints) {
+  torch::manual_seed(5);
+  const auto boundary = (torch::rand({5, 20, 30}) < 0.1).to(torch::kFloat32);
+  const auto total = boundary.sum().item<std::int64_t>();
+  ASSERT_GT(total, 200);
+  const auto a = vmt::model::sample_points_qsg(boundary, 150, 1);
+  ASSERT_EQ(a.size(), 5u);
+  std::int64_t kept = 0;
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    const auto& p = a[f];
+    kept += p.numel();
+    const auto flat = boundary[static_cast<std::int64_t>(f)].flatten();
+    for (std::int64_t i = 0; i < p.numel(); ++i) {
+      EXPECT_EQ(flat[p[i].item<std::int64_t>()].item<float>(), 1.0f);
+      if (i > 0) {
+        EXPECT_LT(p[i - 1].item<std::int64_t>(), p[i].item<std::int64_t>());
+      }
+    }
+  }
+  EXPECT_EQ(kept, 150);
+  const auto again = vmt::model::sample_points_qsg(boundary, 150, 1);
+  const auto other = vmt::model::sample_points_qsg(boundary, 150, 2);
+  bool all_same = true, other_same = true;
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    all_same = all_same && torch::equal(a[f], again[f]);
+    other_same = other_same && a[f].numel() == other[f].numel() && torch::equal(a[f], other[f]);
+  }
+  EXPECT_TRUE(all_same);
+  EXPECT_FALSE(other_same);
+  std::int64_t everything = 0;
+  for (const auto& p : vmt::model::sample_points_qsg(boundary, total + 10, 3)) everything += p.numel();
+  EXPECT_EQ(everything, total);
+}
+
+/// Float64 reference of the refinement losses, by loops over instances, frames and pixels.
+std::map<std::string, double> reference_refinement_losses(const vmt::model::RefinementTrace& tr,
+                                                          const torch::Tensor& targets) {
+  auto sig = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  auto bce = [&](double x, double y) { return -(y * std::log(sig(x)) + (1 - y) * std::log(1 - sig(x))); };
+  const auto k = tr.refined_s2.size(0), t = tr.refined_s2.size(1);
+  const auto tg = targets.to(torch::kFloat64);
+  std::map<std::string, double> out;
+  // map losses: target pixel of logit (y, x) at stride s is (s/2 + s·y, s/2 + s·x)
+  auto map_losses = [&](const torch::Tensor& logits, std::int64_t stride, const std::string& name) {
+    const auto l = logits.to(torch::kFloat64);
+    double bce_sum = 0, dice_sum = 0;
+    for (std::int64_t i = 0; i < k; ++i) {
+      for (std::int64_t f = 0; f < t; ++f) {
+        double b = 0, pt = 0, ps = 0, ts = 0;
+        const auto h = l.size(2), w = l.size(3);
+        for (std::int64_t y = 0; y < h; ++y) {
+          for (std::int64_t x = 0; x < w; ++x) {
+            const double v = l[i][f][y][x].item<double>();
+            const double g = tg[i][f][stride / 2 + stride * y][stride / 2 + stride * x].item<double>();
+            b += bce(v, g);
+            pt += sig(v) * g;
+            ps += sig(v);
+            ts += g;
+          }
+        }
+        bce_sum += b / static_cast<double>(h * w);
+        dice_sum += 1 - (2 * pt + 1) / (ps + ts + 1);
+      }
+    }
+    out[name + "_mask"] = bce_sum / static_cast<double>(k * t);
+    out[name + "_dice"] = dice_sum / static_cast<double>(k * t);
+  };
+  map_losses(tr.inc_s4, 4, "inc");
+  map_losses(tr.refined_s2, 2, "refined");
+  double l1 = 0, dice = 0;
+  const auto r = tr.refined_s2.to(torch::kFloat64);
+  const auto w2 = r.size(3);
+  for (std::int64_t i = 0; i < k; ++i) {
+    double abs_sum = 0, pt = 0, ps = 0, ts = 0;
+    std::int64_t n = 0;
+    for (std::int64_t f = 0; f < t; ++f) {
+      const auto& idx = tr.point_indices[static_cast<std::size_t>(f)];
+      for (std::int64_t j = 0; j < idx.numel(); ++j) {
+        const auto p = idx[j].item<std::int64_t>();
+        const double v = sig(r[i][f][p / w2][p % w2].item<double>());
+        const double g = tg[i][f][1 + 2 * (p / w2)][1 + 2 * (p % w2)].item<double>();
+        abs_sum += std::abs(v - g);
+        pt += v * g;
+        ps += v;
+        ts += g;
+        ++n;
+      }
+    }
+    l1 += abs_sum / static_cast<double>(n);
+    dice += 1 - (2 * pt + 1) / (ps + ts + 1);
+  }
+  out["point_l1"] = l1 / static_cast<double>(k);
+  out["point_dice"] = dice / static_cast<double>(k);
+  return out;
+}
+
+// The refinement losses equal a float64 loop computation on random logits, targets and points.
+TEST(TrainRefineLoss, MatchesAFloat64Reference) {
+  torch::manual_seed(8);
+  const std::int64_t k = 2, t = 3, h = 16, w = 24;
+  vmt::model::RefinementTrace tr;
+  tr.inc_s4 = torch::randn({k, t, h / 4, w / 4}) * 3;
+  tr.refined_s2 = torch::randn({k, t, h / 2, w / 2}) * 3;
+  for (std::int64_t f = 0; f < t; ++f) {
+    tr.point_indices.push_back(std::get<0>(torch::randperm(h / 2 * w / 2).narrow(0, 0, 10 + 5 * f).sort()));
+  }
+  const auto targets = (torch::rand({k, t, h, w}) < 0.4).to(torch::kFloat32);
+  RefineLossWeights weights;
+  weights.point_l1 = 2;
+  const auto terms = refinement_losses(tr, targets, weights);
+  const auto ref = reference_refinement_losses(tr, targets);
+  double total = 0;
+  for (const auto& [name, value] : ref) {
+    EXPECT_NEAR(terms.at(name).item<double>(), value, 1e-5) << name;
+    total += (name == "point_l1" ? 2.0 : 1.0) * value;
+  }
+  EXPECT_NEAR(terms.at("refine_total").item<double>(), total, 1e-4);
+}
+
+// With refinement on, a step trains the refinement head (its controller and fusion change) and
+// the saved model says use_refinement; with it off, the head stays as initialised.
+TEST(TrainRefineLoss, StepTrainsTheRefinementHeadOnlyWhenEnabled) {
+  const auto clip = fixed_clip();
+  for (const bool enabled : {true, false}) {
+    const auto header = tiny_header();
+    auto model = vmt::engine::init_model(header.config, 6);
+    apply_official_init(model);
+    RefineOptions refine;
+    refine.enabled = enabled;
+    Trainer trainer(model, header, torch::kCPU, {}, {}, {}, refine);
+    auto params = trainer.model()->named_parameters();
+    const auto controller = params["controller_refine.layers.0.weight"].clone();
+    const auto fusion = params["conv_norm_relus_fuse_all_1.0.weight"].clone();
+    const auto loss = trainer.step(clip);
+    EXPECT_EQ(trainer.header().config.use_refinement, enabled);
+    EXPECT_EQ(!torch::equal(controller, params["controller_refine.layers.0.weight"]), enabled);
+    EXPECT_EQ(!torch::equal(fusion, params["conv_norm_relus_fuse_all_1.0.weight"]), enabled);
+    EXPECT_EQ(loss.at("refined_dice") > 0, enabled);
+  }
+}
+
+// With two decoder layers the first layer's heads add their own matched losses ("aux"); the
+// last layer's layer_heads are the detector's own heads; one layer has no auxiliary loss.
+TEST(TrainAux, EarlierDecoderLayersAddTheirLosses) {
+  const auto clip = fixed_clip();
+  for (const std::int64_t layers : {2, 1}) {
+    auto header = tiny_header();
+    header.config.dec_layers = layers;
+    auto model = vmt::engine::init_model(header.config, 12);
+    apply_official_init(model);
+    Trainer trainer(model, header, torch::kCPU);
+    const auto loss = trainer.evaluate(clip);
+    if (layers == 1) {
+      EXPECT_EQ(loss.at("aux"), 0.0);
+      continue;
+    }
+    EXPECT_GT(loss.at("aux"), 0.0);
+    EXPECT_TRUE(std::isfinite(loss.at("aux")));
+    torch::NoGradGuard no_grad;
+    auto& det = vmt::engine::detector_of(trainer.model());
+    const auto out = det->forward(clip.frames);
+    ASSERT_EQ(out.decoder_layers.size(), 2u);
+    const auto last = det->layer_heads(out, 1), first = det->layer_heads(out, 0);
+    EXPECT_TRUE(torch::equal(last.pred_logits, out.pred_logits));
+    EXPECT_TRUE(torch::equal(last.pred_boxes, out.pred_boxes));
+    EXPECT_FALSE(torch::equal(first.pred_logits, out.pred_logits));
+    // "aux" is the first layer's criterion total
+    const auto all = torch::arange(out.pred_logits.size(1));
+    const auto expected = compute_losses({first.pred_logits[0], first.pred_boxes[0],
+                                          det->coarse_mask_logits(first, all)},
+                                         clip.targets, {}, {})
+                              .at("total")
+                              .item<double>();
+    EXPECT_NEAR(loss.at("aux"), expected, 1e-4 * expected);
+    EXPECT_THROW(det->layer_heads(out, 2), vmt::Error);
+  }
 }
 
 /// IoU of two bitmaps.

@@ -1,5 +1,5 @@
-// Shared helpers for GStreamer tests: GStreamer initialisation and a pipeline runner that waits
-// for EOS or an error with a timeout, so no test can hang.
+// Shared helpers for GStreamer tests: GStreamer initialisation with a leak check, and a pipeline
+// runner that waits for EOS or an error with a timeout, so no test can hang.
 #pragma once
 
 #include <gst/gst.h>
@@ -9,10 +9,39 @@
 
 namespace vmt::test {
 
-/// Initialises GStreamer once for the whole test program.
+/// Initialises GStreamer once for the whole test program, with the leaks tracer (unless
+/// GST_TRACERS names other tracers), and deinitialises it at the end: a GstObject or GstMiniObject
+/// still alive then is a leak. The tracer lists each one on stderr (`object-alive`, with its type
+/// and reference count) and the program fails.
 class GstEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override { gst_init(nullptr, nullptr); }
+  void SetUp() override {
+    g_setenv("GST_TRACERS", "leaks", FALSE);
+    gst_init(nullptr, nullptr);
+  }
+
+  void TearDown() override {
+    // The leaks tracer logs what is alive at gst_deinit() under GST_TRACER:7, then warns once.
+    gst_debug_set_threshold_for_name("GST_TRACER", GST_LEVEL_TRACE);
+    leaks_reported() = false;
+    const GLogFunc previous = g_log_set_default_handler(note_leak_report, nullptr);
+    gst_deinit();
+    g_log_set_default_handler(previous, nullptr);
+    EXPECT_FALSE(leaks_reported())
+        << "GStreamer objects leaked: see the object-alive lines of the leaks tracer above";
+  }
+
+ private:
+  static bool& leaks_reported() {
+    static bool reported = false;
+    return reported;
+  }
+
+  static void note_leak_report(const gchar* domain, GLogLevelFlags level, const gchar* message,
+                               gpointer data) {
+    if (message != nullptr && g_str_has_prefix(message, "Leaks detected")) leaks_reported() = true;
+    g_log_default_handler(domain, level, message, data);
+  }
 };
 
 struct PipelineOutcome {

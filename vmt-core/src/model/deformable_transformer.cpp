@@ -303,6 +303,7 @@ DecoderOutput DeformableTransformerDecoderImpl::forward(
         output, output_box, query_pos, reference_input, src, spatial_shapes, level_start_index,
         padding_mask);
     out.last_reference = reference;
+    out.layers.push_back({output, output_box, reference});
     if (bbox_embed) {  // iterative box refinement
       const auto tmp = bbox_embed[lid]->as<MLP>()->forward(output_box);
       if (reference.size(-1) == 4) {

@@ -144,13 +144,23 @@ struct DeformableTransformerDecoderLayerImpl : torch::nn::Module {
 };
 TORCH_MODULE(DeformableTransformerDecoderLayer);
 
-/// What the decoder hands to the heads (the official inference reads only the last layer).
+/// One decoder layer's outputs: what a layer's heads read.
+struct DecoderLayerOutput {
+  torch::Tensor hs;               ///< [N, Q, C]     instance queries after the layer
+  torch::Tensor hs_box;           ///< [N, T, Q, C]  box queries after the layer
+  torch::Tensor reference;        ///< [N, T, Q, 4|2] reference the layer started from
+                                  ///<   (sigmoid space; 2 only for the first layer)
+};
+
+/// What the decoder hands to the heads (the official inference reads only the last layer; the
+/// training criterion also reads the others: auxiliary losses).
 struct DecoderOutput {
   torch::Tensor hs;               ///< [N, Q, C]     instance queries after the last layer
   torch::Tensor hs_box;           ///< [N, T, Q, C]  box queries after the last layer
   torch::Tensor last_reference;   ///< [N, T, Q, 4|2] reference the last layer started from
                                   ///<   (sigmoid space; 2 only with a single layer)
   torch::Tensor final_reference;  ///< [N, T, Q, 4]  reference refined by the last layer
+  std::vector<DecoderLayerOutput> layers;  ///< every layer's outputs, first to last (views)
 };
 
 /// The decoder: `layers`, and `bbox_embed` (the detector's per-layer box MLPs, registered here

@@ -1,6 +1,8 @@
 #include "point_transformer.h"
 
 #include <torch/nn/functional/activation.h>
+#include <torch/nn/init.h>
+#include <torch/utils.h>
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
@@ -13,9 +15,16 @@ namespace F = torch::nn::functional;
 
 PointSelfAttentionImpl::PointSelfAttentionImpl(std::int64_t d, std::int64_t heads)
     : d_model(d), nheads(heads) {
+  // nn.MultiheadAttention's initialisation (_reset_parameters): Xavier-uniform input
+  // projection, zero biases. (A fresh `empty` would leave a new model's weights undefined.)
   in_proj_weight = register_parameter("in_proj_weight", at::empty({3 * d, d}));
+  torch::nn::init::xavier_uniform_(in_proj_weight);
   in_proj_bias = register_parameter("in_proj_bias", at::zeros({3 * d}));
   out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+  {
+    torch::NoGradGuard no_grad;
+    out_proj->bias.zero_();
+  }
 }
 
 torch::Tensor PointSelfAttentionImpl::forward(const torch::Tensor& qk, const torch::Tensor& v) {

@@ -10,7 +10,10 @@
 #include <ATen/ops/floor_divide.h>
 #include <ATen/ops/meshgrid.h>
 #include <ATen/ops/nonzero.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/pow.h>
+#include <ATen/ops/randperm.h>
+#include <ATen/ops/sort.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/where.h>
@@ -207,6 +210,23 @@ torch::Tensor select_points(const torch::Tensor& boundary, std::int64_t limit) {
   return points.index_select(0, keep);
 }
 
+std::vector<torch::Tensor> sample_points_qsg(const torch::Tensor& boundary, std::int64_t budget,
+                                             std::uint64_t seed) {
+  const auto t = boundary.size(0), per_frame = boundary.size(1) * boundary.size(2);
+  const auto points = at::nonzero(boundary.reshape({-1})).reshape({-1}).to(torch::kCPU);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto order = at::randperm(points.size(0), generator, torch::kInt64);
+  const auto kept = std::get<0>(
+      points.index_select(0, order.narrow(0, 0, std::min(budget, points.size(0)))).sort());
+  const auto frame_of = at::floor_divide(kept, per_frame);
+  std::vector<torch::Tensor> out;
+  out.reserve(static_cast<std::size_t>(t));
+  for (std::int64_t f = 0; f < t; ++f) {
+    out.push_back((kept.masked_select(frame_of == f) - f * per_frame).to(boundary.device()));
+  }
+  return out;
+}
+
 torch::Tensor final_masks(const torch::Tensor& logits, std::int64_t frame_height,
                           std::int64_t frame_width) {
   return F::interpolate(logits, F::InterpolateFuncOptions()
@@ -218,7 +238,7 @@ torch::Tensor final_masks(const torch::Tensor& logits, std::int64_t frame_height
 
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
-                           RefinementTrace* trace) {
+                           RefinementTrace* trace, const PointSampling& sampling) {
   auto& m = *model;
   const auto& c = m.config;
   const auto idx = query_indices.to(det.hs.device(), torch::kInt64);
@@ -264,11 +284,23 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
       nearest(F::relu(m.lay_hr1_c->forward(x_c)), h2, w2) + boundary * (det.c1 + img);
   const auto pos = point_positions(h2, w2, kPointDim, hr.options());  // [H2*W2, 64]
   std::vector<torch::Tensor> frames;
-  if (trace) trace->points.clear();
+  if (trace) {
+    trace->points.clear();
+    trace->point_indices.clear();
+  }
+  const auto qsg_points = sampling.qsg_budget > 0
+                              ? sample_points_qsg(boundary.squeeze(1), sampling.qsg_budget,
+                                                  sampling.qsg_seed)
+                              : std::vector<torch::Tensor>{};
   for (std::int64_t f = 0; f < t; ++f) {
     auto feat = hr[f].reshape({kPointDim, h2 * w2}).t();  // [H2*W2, 64]
-    const auto points = select_points(boundary[f][0], c.refine_point_limit);
-    if (trace) trace->points.push_back(points.size(0));
+    const auto points = sampling.qsg_budget > 0
+                            ? qsg_points[static_cast<std::size_t>(f)]
+                            : select_points(boundary[f][0], c.refine_point_limit);
+    if (trace) {
+      trace->points.push_back(points.size(0));
+      trace->point_indices.push_back(points);
+    }
     if (points.size(0) > 0) {
       const auto encoded =
           m.encoder->forward(feat.index_select(0, points), pos.index_select(0, points));
@@ -295,6 +327,8 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
 
   if (trace) {
     trace->coarse_s8 = coarse.transpose(0, 1);
+    trace->inc_s4 = inc.transpose(0, 1);
+    trace->refined_s2 = refined.transpose(0, 1);
     const auto inc_up = aligned_bilinear(inc.reshape({t * k, 1, h4, w4}), 2);
     trace->inc_logits = inc_up.reshape({t, k, inc_up.size(2), inc_up.size(3)}).transpose(0, 1);
     trace->boundary = boundary.squeeze(1);

@@ -57,12 +57,31 @@ struct VmtModelImpl : torch::nn::Module {
 };
 TORCH_MODULE(VmtModel);
 
-/// Intermediate results of refine_masks, for tests and diagnostics (filled when asked for).
+/// Intermediate results of refine_masks, for the training losses, tests and diagnostics
+/// (filled when asked for).
 struct RefinementTrace {
   torch::Tensor coarse_s8;    ///< [K, T, H/8, W/8] coarse logits before upsampling
+  torch::Tensor inc_s4;       ///< [K, T, H/4, W/4] incoherent-level logits
   torch::Tensor inc_logits;   ///< [K, T, H/2, W/2] incoherent-level logits (aligned_bilinear ×2)
   torch::Tensor boundary;     ///< [T, H/2, W/2] float {0, 1}: the detected incoherent pixels
+  torch::Tensor refined_s2;   ///< [K, T, H/2, W/2] refined logits before aligned_bilinear ×2
   std::vector<std::int64_t> points;  ///< per frame: number of points fed to the transformer
+  /// per frame: the points fed to the transformer, [points[f]] int64 row-major indices into the
+  /// H/2 × W/2 grid (ascending)
+  std::vector<torch::Tensor> point_indices;
+};
+
+/// How refine_masks chooses the incoherent points the point transformer sees.
+///
+/// Inference (qsg_budget = 0): per frame, all incoherent pixels, thinned deterministically above
+/// config.refine_point_limit (see select_points). Training (qsg_budget > 0): the supplement's
+/// quadtree sequence grouping — the incoherent points of the whole clip in a random order
+/// (torch.randperm seeded with qsg_seed), the first qsg_budget kept (official: 3000 for a
+/// 5-frame clip), so every frame contributes in proportion to its points; each frame's kept
+/// points then go through the transformer as at inference.
+struct PointSampling {
+  std::int64_t qsg_budget = 0;
+  std::uint64_t qsg_seed = 0;
 };
 
 /// The refined mask logits of the queries `query_indices` — the official
@@ -93,7 +112,7 @@ struct RefinementTrace {
 /// permutation-equivariant over points). Host syncs: one per frame (the number of points).
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& detector,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
-                           RefinementTrace* trace = nullptr);
+                           RefinementTrace* trace = nullptr, const PointSampling& sampling = {});
 
 /// Binary frame masks as the official tools/inference.py computes them: refined logits
 /// [K, T, H', W'] resized bilinearly (align_corners = false) to frame_height × frame_width, then
@@ -105,5 +124,11 @@ torch::Tensor final_masks(const torch::Tensor& refined_logits, std::int64_t fram
 /// `boundary` ([H, W]), ascending; more than `limit` are thinned to the entries at ⌊i · P / limit⌋
 /// of the sorted list. Returns [min(P, limit)] int64 on boundary's device.
 torch::Tensor select_points(const torch::Tensor& boundary, std::int64_t limit);
+
+/// QSG (training): the incoherent points of a clip, `boundary` [T, H, W], in a random order
+/// (seeded `seed`), the first `budget` kept, split back per frame. Returns T tensors of row-major
+/// indices into H × W (ascending), on boundary's device; their total is min(budget, points).
+std::vector<torch::Tensor> sample_points_qsg(const torch::Tensor& boundary, std::int64_t budget,
+                                             std::uint64_t seed);
 
 }  // namespace vmt::model

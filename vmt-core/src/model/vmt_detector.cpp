@@ -206,17 +206,23 @@ DetectorOutput VmtDetectorImpl::forward(const torch::Tensor& frames, const torch
   out.spatial_shapes = state.shapes;
   clock.mark(&StageTimes::encoder_ms);
 
-  // decoder
+  // decoder, then the heads of its last layer
   const auto dec = detr->transformer->decode(state, detr->query_embed->weight);
-  out.hs = dec.hs;
-  out.hs_box = dec.hs_box;
   clock.mark(&StageTimes::decoder_ms);
+  out.decoder_layers = dec.layers;
+  apply_heads(dec.layers.back(), dec.layers.size() - 1, out);
+  std::tie(out.mask_feats, out.mask_feats_c) = mask_features(out.memory, state.shapes);
+  clock.mark(&StageTimes::heads_ms);
+  return out;
+}
 
-  // heads of the last decoder layer
-  const auto last = static_cast<std::size_t>(config.dec_layers - 1);
-  out.reference = inverse_sigmoid(dec.last_reference);
-  out.pred_logits = detr->class_embed[last]->as<torch::nn::Linear>()->forward(dec.hs);
-  auto tmp = detr->bbox_embed[last]->as<MLP>()->forward(dec.hs_box);
+void VmtDetectorImpl::apply_heads(const DecoderLayerOutput& layer_out, std::size_t layer,
+                                  DetectorOutput& out) {
+  out.hs = layer_out.hs;
+  out.hs_box = layer_out.hs_box;
+  out.reference = inverse_sigmoid(layer_out.reference);
+  out.pred_logits = detr->class_embed[layer]->as<torch::nn::Linear>()->forward(layer_out.hs);
+  auto tmp = detr->bbox_embed[layer]->as<MLP>()->forward(layer_out.hs_box);
   if (out.reference.size(-1) == 4) {
     tmp = tmp + out.reference;
   } else {
@@ -225,27 +231,36 @@ DetectorOutput VmtDetectorImpl::forward(const torch::Tensor& frames, const torch
                   -1);
   }
   out.pred_boxes = tmp.sigmoid();
-  out.mask_head_params = controller->forward(dec.hs);
+  out.mask_head_params = controller->forward(layer_out.hs);
   const auto scale =
       at::tensor({static_cast<float>(out.input_width), static_cast<float>(out.input_height)})
           .to(out.reference.options());  // built in fp32 on the CPU, then moved and cast
   out.reference_points = out.reference.index({"...", Slice(None, 2)}).sigmoid() * scale;
+}
 
-  // mask features from the memory of the levels at strides 8, 16, 32 (frames as the batch)
+DetectorOutput VmtDetectorImpl::layer_heads(const DetectorOutput& out, std::size_t layer) {
+  if (layer >= out.decoder_layers.size()) {
+    throw Error(ErrorCode::InvalidArgument,
+                "VmtDetector::layer_heads: layer " + std::to_string(layer) + " of " +
+                    std::to_string(out.decoder_layers.size()));
+  }
+  DetectorOutput copy = out;
+  apply_heads(out.decoder_layers[layer], layer, copy);
+  return copy;
+}
+
+std::pair<torch::Tensor, torch::Tensor> VmtDetectorImpl::mask_features(
+    const torch::Tensor& memory, const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes) {
   std::vector<torch::Tensor> mem_levels;
   std::int64_t start = 0;
-  const auto c = out.memory.size(3);
+  const auto t = memory.size(1), c = memory.size(3);
   for (std::int64_t l = 0; l + 1 < config.num_feature_levels; ++l) {
-    const auto [h, w] = state.shapes[static_cast<std::size_t>(l)];
-    mem_levels.push_back(out.memory[0]
-                             .slice(1, start, start + h * w)
-                             .reshape({t, h, w, c})
-                             .permute({0, 3, 1, 2}));
+    const auto [h, w] = shapes[static_cast<std::size_t>(l)];
+    mem_levels.push_back(
+        memory[0].slice(1, start, start + h * w).reshape({t, h, w, c}).permute({0, 3, 1, 2}));
     start += h * w;
   }
-  std::tie(out.mask_feats, out.mask_feats_c) = mask_head->forward(mem_levels);
-  clock.mark(&StageTimes::heads_ms);
-  return out;
+  return mask_head->forward(mem_levels);
 }
 
 torch::Tensor VmtDetectorImpl::coarse_mask_logits(const DetectorOutput& out,
@@ -380,16 +395,7 @@ FrameFeatures VmtDetectorImpl::encode_frames(const torch::Tensor& frames, StageT
   f.shapes = state.shapes;
   clock.mark(&StageTimes::encoder_ms);
 
-  std::vector<torch::Tensor> mem_levels;
-  std::int64_t start = 0;
-  const auto c = f.memory.size(3);
-  for (std::int64_t l = 0; l + 1 < config.num_feature_levels; ++l) {
-    const auto [h, w] = f.shapes[static_cast<std::size_t>(l)];
-    mem_levels.push_back(
-        f.memory[0].slice(1, start, start + h * w).reshape({t, h, w, c}).permute({0, 3, 1, 2}));
-    start += h * w;
-  }
-  std::tie(f.mask_feats, f.mask_feats_c) = mask_head->forward(mem_levels);
+  std::tie(f.mask_feats, f.mask_feats_c) = mask_features(f.memory, f.shapes);
   clock.mark(&StageTimes::heads_ms);
   return f;
 }
@@ -414,28 +420,9 @@ DetectorOutput VmtDetectorImpl::decode_tube(const FrameFeatures& f, StageTimes* 
   state.valid_ratios = f.valid_ratios;
   state.shapes = f.shapes;
   const auto dec = detr->transformer->decode(state, detr->query_embed->weight);
-  out.hs = dec.hs;
-  out.hs_box = dec.hs_box;
   clock.mark(&StageTimes::decoder_ms);
-
-  // heads of the last decoder layer (as in forward)
-  const auto last = static_cast<std::size_t>(config.dec_layers - 1);
-  out.reference = inverse_sigmoid(dec.last_reference);
-  out.pred_logits = detr->class_embed[last]->as<torch::nn::Linear>()->forward(dec.hs);
-  auto tmp = detr->bbox_embed[last]->as<MLP>()->forward(dec.hs_box);
-  if (out.reference.size(-1) == 4) {
-    tmp = tmp + out.reference;
-  } else {
-    tmp = at::cat({tmp.index({"...", Slice(None, 2)}) + out.reference,
-                   tmp.index({"...", Slice(2, None)})},
-                  -1);
-  }
-  out.pred_boxes = tmp.sigmoid();
-  out.mask_head_params = controller->forward(dec.hs);
-  const auto scale =
-      at::tensor({static_cast<float>(out.input_width), static_cast<float>(out.input_height)})
-          .to(out.reference.options());  // built in fp32 on the CPU, then moved and cast
-  out.reference_points = out.reference.index({"...", Slice(None, 2)}).sigmoid() * scale;
+  out.decoder_layers = dec.layers;
+  apply_heads(dec.layers.back(), dec.layers.size() - 1, out);  // as in forward
   clock.mark(&StageTimes::heads_ms);
   return out;
 }

@@ -81,6 +81,9 @@ struct DetectorOutput {
   torch::Tensor c1;               ///< [T, 64, H/2, W/2] backbone conv1 output (refinement input)
   torch::Tensor layer1;           ///< [T, 256, H/4, W/4] backbone layer1 (refinement input)
   std::int64_t input_height = 0, input_width = 0;
+  /// Every decoder layer's outputs (the heads above are the last one's); layer_heads() turns an
+  /// earlier layer's into predictions for the auxiliary training losses.
+  std::vector<DecoderLayerOutput> decoder_layers;
 };
 
 /// The per-frame part of the detector for T frames: backbone, input projections, encoder and
@@ -135,6 +138,12 @@ struct VmtDetectorImpl : torch::nn::Module {
   /// `times` gets decoder_ms, heads_ms.
   DetectorOutput decode_tube(const FrameFeatures& features, StageTimes* times = nullptr);
 
+  /// The predictions of decoder layer `layer` (0 … dec_layers − 1) of `out`: a copy of `out`
+  /// whose heads (pred_logits, pred_boxes, hs, hs_box, reference, reference_points,
+  /// mask_head_params) are that layer's (the official aux_outputs; the last layer gives `out`'s
+  /// own heads). coarse_mask_logits works on the result.
+  DetectorOutput layer_heads(const DetectorOutput& out, std::size_t layer);
+
   /// Coarse mask logits of the queries `query_indices` ([K] int64): the dynamic convolutions of
   /// the official dynamic_mask_with_coords on the mask features at stride 8 with relative
   /// coordinates, upsampled ×2 (aligned_bilinear). Returns [K, T, H/4, W/4].
@@ -152,6 +161,15 @@ struct VmtDetectorImpl : torch::nn::Module {
   DeformableDETR detr{nullptr};
   MLP controller{nullptr};
   MaskHeadSmallConv mask_head{nullptr};
+
+ private:
+  /// Layer `layer`'s class / box heads and mask controller on its decoder outputs, into `out`.
+  void apply_heads(const DecoderLayerOutput& layer_out, std::size_t layer,
+                   DetectorOutput& out);
+  /// The mask head on the encoder memory's levels at strides 8, 16, 32 (frames as the batch).
+  std::pair<torch::Tensor, torch::Tensor> mask_features(
+      const torch::Tensor& memory,
+      const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes);
 };
 TORCH_MODULE(VmtDetector);
 

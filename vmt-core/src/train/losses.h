@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "../model/refinement_head.h"
 #include "matcher.h"
 #include "targets.h"
 
@@ -49,6 +50,31 @@ using LossTerms = std::map<std::string, torch::Tensor>;
 /// The targets' masks at the coarse mask resolution: the official subsampling
 /// masks[..., s/2::s, s/2::s] for stride s. masks [N, T, H, W] → [N, T, ⌈(H−s/2)/s⌉, ...].
 torch::Tensor subsample_masks(const torch::Tensor& masks, std::int64_t stride);
+
+/// Weights of the refinement-head losses. The supplement (§3) names Dice + L1 between the
+/// refined predictions of the QSG-sampled incoherent points and their labels (`point_*`). The
+/// incoherent-level masks (stride 4) and the whole refined map (stride 2) also get BCE + Dice:
+/// the official training code is unreleased, and inference here (as officially) reads the whole
+/// refined map, so pixels away from the incoherent points must be right too.
+struct RefineLossWeights {
+  double point_l1 = 1.0;
+  double point_dice = 1.0;
+  double inc_mask = 1.0;
+  double inc_dice = 1.0;
+  double refined_mask = 1.0;
+  double refined_dice = 1.0;
+};
+
+/// The refinement losses of the matched instances. trace: from refine_masks on the matched
+/// queries (inc_s4, refined_s2, point_indices filled); target_masks: [K, T, H, W] {0, 1} at the
+/// input size, row k the target of the trace's query k. Targets are subsampled with the
+/// official rule (subsample_masks) to stride 4 and 2; a point (row-major index into the stride-2
+/// grid) takes the subsampled target there. Normalisers: K for the point losses (each
+/// instance's points of the whole clip form one Dice / one mean L1), K × T for the map losses.
+/// Returns "point_l1", "point_dice", "inc_mask", "inc_dice", "refined_mask", "refined_dice"
+/// (unweighted) and "refine_total" (weighted sum).
+LossTerms refinement_losses(const model::RefinementTrace& trace, const torch::Tensor& target_masks,
+                            const RefineLossWeights& weights);
 
 /// Matches and computes the losses of one clip. targets.masks are at the input size (H × W);
 /// they are subsampled to the coarse size here. Normalisers: the class loss by the number of

@@ -80,16 +80,17 @@ void apply_official_init(engine::Model& model) {
 }
 
 Trainer::Trainer(engine::Model model, engine::ModelHeader header, const torch::Device& device,
-                 OptimOptions optim, LossWeights losses, MatcherWeights matcher)
+                 OptimOptions optim, LossWeights losses, MatcherWeights matcher,
+                 RefineOptions refine)
     : model_(std::move(model)),
       header_(std::move(header)),
       device_(device),
       optim_options_(optim),
       loss_weights_(losses),
-      matcher_weights_(matcher) {
-  // The refinement loss is not implemented yet: saved models must not claim a trained
-  // refinement head, so the engine uses their coarse masks.
-  header_.config.use_refinement = false;
+      matcher_weights_(matcher),
+      refine_(refine) {
+  // Only a refinement head trained together with this detector may be used by the engine.
+  header_.config.use_refinement = refine_.enabled;
   model_->to(device_);
   model_->train();
   std::vector<torch::Tensor> main, backbone, linear_proj;
@@ -120,18 +121,55 @@ Trainer::Trainer(engine::Model model, engine::ModelHeader header, const torch::D
       std::move(groups), torch::optim::AdamWOptions(optim.lr).weight_decay(optim.weight_decay));
 }
 
-Predictions Trainer::predict(const torch::Tensor& frames) {
+const std::vector<std::string>& loss_term_names() {
+  static const std::vector<std::string> names = {
+      "total",    "cls",      "bbox",     "giou",         "mask",         "dice",     "aux",
+      "point_l1", "point_dice", "inc_mask", "inc_dice", "refined_mask", "refined_dice"};
+  return names;
+}
+
+LossTerms Trainer::losses_of(const Clip& clip) {
   auto& det = engine::detector_of(model_);
-  const auto out = det->forward(frames);
+  const auto out = det->forward(clip.frames);
   const auto q = out.pred_logits.size(1);
   const auto all = torch::arange(q, torch::TensorOptions().dtype(torch::kInt64).device(device_));
-  return {out.pred_logits[0], out.pred_boxes[0], det->coarse_mask_logits(out, all)};
+  const Predictions pred{out.pred_logits[0], out.pred_boxes[0], det->coarse_mask_logits(out, all)};
+  Match match;
+  auto terms = compute_losses(pred, clip.targets, loss_weights_, matcher_weights_, &match);
+  // auxiliary losses: every earlier decoder layer's heads, matched on their own (official
+  // aux_outputs); "aux" is the sum of their weighted totals
+  auto aux = torch::zeros({}, pred.logits.options());
+  for (std::size_t layer = 0; layer + 1 < out.decoder_layers.size(); ++layer) {
+    const auto heads = det->layer_heads(out, layer);
+    const Predictions layer_pred{heads.pred_logits[0], heads.pred_boxes[0],
+                                 det->coarse_mask_logits(heads, all)};
+    aux = aux + compute_losses(layer_pred, clip.targets, loss_weights_, matcher_weights_).at("total");
+  }
+  terms["aux"] = aux;
+  terms["total"] = terms["total"] + aux;
+  if (refine_.enabled && match.query_indices.numel() > 0) {
+    // QSG draws from (run seed, step) only, like the clips: a resumed run repeats it.
+    const model::PointSampling sampling{
+        refine_.qsg_points, state_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(state_.step)};
+    model::RefinementTrace trace;
+    model::refine_masks(model_, out, clip.frames, match.query_indices, &trace, sampling);
+    const auto targets = clip.targets.masks.index_select(0, match.target_indices.to(device_));
+    auto refine_terms = refinement_losses(trace, targets, refine_.weights);
+    terms["total"] = terms["total"] + refine_terms.at("refine_total");
+    refine_terms.erase("refine_total");
+    terms.merge(refine_terms);
+  }
+  return terms;
 }
 
 namespace {
+/// Every reported term as a double (absent ones 0).
 std::map<std::string, double> to_doubles(const LossTerms& terms) {
   std::map<std::string, double> out;
-  for (const auto& [k, v] : terms) out[k] = v.detach().to(torch::kCPU).item<double>();
+  for (const auto& name : loss_term_names()) {
+    const auto it = terms.find(name);
+    out[name] = it == terms.end() ? 0.0 : it->second.detach().to(torch::kCPU).item<double>();
+  }
   return out;
 }
 }  // namespace
@@ -140,7 +178,7 @@ std::map<std::string, double> Trainer::step(const Clip& clip) {
   const Clip c = clip.to(device_);
   model_->train();
   optimizer_->zero_grad();
-  const auto terms = compute_losses(predict(c.frames), c.targets, loss_weights_, matcher_weights_);
+  const auto terms = losses_of(c);
   terms.at("total").backward();
   if (optim_options_.clip_max_norm > 0) {
     torch::nn::utils::clip_grad_norm_(trainable_, optim_options_.clip_max_norm);
@@ -153,7 +191,7 @@ std::map<std::string, double> Trainer::step(const Clip& clip) {
 std::map<std::string, double> Trainer::evaluate(const Clip& clip) {
   torch::NoGradGuard no_grad;
   const Clip c = clip.to(device_);
-  return to_doubles(compute_losses(predict(c.frames), c.targets, loss_weights_, matcher_weights_));
+  return to_doubles(losses_of(c));
 }
 
 std::filesystem::path Trainer::sidecar_path(const std::filesystem::path& path) {

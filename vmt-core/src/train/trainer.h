@@ -30,6 +30,19 @@ struct OptimOptions {
   bool freeze_stem = true;
 };
 
+/// Refinement-head training (VMT supplement §3), jointly with the detector.
+struct RefineOptions {
+  /// Train the refinement head on the matched queries (QSG points, refinement_losses). Saved
+  /// models then say use_refinement = true, so the engine returns their refined masks.
+  bool enabled = true;
+  std::int64_t qsg_points = 3000;  ///< points kept per clip (official: 3000 for 5 frames)
+  RefineLossWeights weights;
+};
+
+/// The names of the loss terms Trainer::step / evaluate report (always all of them; terms that
+/// do not apply, e.g. refinement terms with refinement off, are 0).
+const std::vector<std::string>& loss_term_names();
+
 /// Applies the official DeformableDETR / MSDeformAttn initialisation on top of LibTorch's
 /// defaults: class_embed biases at the prior −log((1−0.01)/0.01), the last box-MLP layers zero
 /// with bias[2:] = −2 for the first decoder layer's head, MSDeformAttn sampling_offsets
@@ -49,7 +62,8 @@ class Trainer {
  public:
   /// Takes `model` (moved to `device`, train mode) and builds the AdamW groups.
   Trainer(engine::Model model, engine::ModelHeader header, const torch::Device& device,
-          OptimOptions optim = {}, LossWeights losses = {}, MatcherWeights matcher = {});
+          OptimOptions optim = {}, LossWeights losses = {}, MatcherWeights matcher = {},
+          RefineOptions refine = {});
 
   /// Forward, losses, backward, clipping and one AdamW update on `clip` (any device; moved
   /// here). Returns the loss terms (detached, on the CPU, as doubles in a map).
@@ -75,8 +89,9 @@ class Trainer {
   const torch::Device& device() const { return device_; }
 
  private:
-  /// Detector forward and all-query coarse masks of a clip on the device.
-  Predictions predict(const torch::Tensor& frames);
+  /// All loss terms of a clip on the device: the detector's, then (when enabled) the
+  /// refinement head's on the matched queries; "total" covers both.
+  LossTerms losses_of(const Clip& clip);
 
   engine::Model model_;
   engine::ModelHeader header_;
@@ -84,6 +99,7 @@ class Trainer {
   OptimOptions optim_options_;
   LossWeights loss_weights_;
   MatcherWeights matcher_weights_;
+  RefineOptions refine_;
   std::vector<torch::Tensor> trainable_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   TrainState state_;

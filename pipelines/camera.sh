@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A camera (V4L2) through vmtsegment in online mode (each frame final at once), drawn by
+# vmtoverlay on screen, and optionally recorded to an MP4. Ctrl-C stops it and finishes the file.
+# Usage: pipelines/camera.sh [--device /dev/video0] [--output FILE.mp4] [--model FILE]
+#          [--input-size N] [--size WxH] [--tube-length N] [--headless] [--test-source]
+#          [--num-buffers N] [--dry-run]
+#   --test-source  videotestsrc (a moving ball) instead of the camera, to try it without one
+#   --headless     no window (fakesink); with --output, record only
+#   --dry-run      print the gst-launch-1.0 command and exit
+# (GST_PLUGIN_PATH must reach the vmt plugin; `tools/dev shell` sets it.)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+usage() { sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+device=/dev/video0
+output=""
+model="$here/demo/vmt_demo.safetensors"
+input_size=96     # the demo model's size (docs/models.md); 360 for converted official models
+size=640x480
+tube_length=30
+headless=0
+test_source=0
+num_buffers=-1
+dry_run=0
+while (($#)); do
+  case "$1" in
+    --device) device="${2:?--device needs a value}"; shift 2 ;;
+    --output | -o) output="${2:?--output needs a value}"; shift 2 ;;
+    --model) model="${2:?--model needs a value}"; shift 2 ;;
+    --input-size) input_size="${2:?--input-size needs a value}"; shift 2 ;;
+    --size) size="${2:?--size needs a value}"; shift 2 ;;
+    --tube-length) tube_length="${2:?--tube-length needs a value}"; shift 2 ;;
+    --num-buffers) num_buffers="${2:?--num-buffers needs a value}"; shift 2 ;;
+    --headless) headless=1; shift ;;
+    --test-source) test_source=1; shift ;;
+    --dry-run) dry_run=1; shift ;;
+    -h | --help) usage 0 ;;
+    *) echo "camera.sh: unknown argument $1" >&2; usage ;;
+  esac
+done
+if [[ ! "$size" =~ ^([0-9]+)x([0-9]+)$ ]]; then
+  echo "camera.sh: --size must be WxH, not $size" >&2
+  exit 2
+fi
+width="${BASH_REMATCH[1]}" height="${BASH_REMATCH[2]}"
+
+if ((test_source)); then
+  # is-live: frames come at the frame rate, as from a camera
+  source=(videotestsrc is-live=true pattern=ball num-buffers="$num_buffers")
+else
+  if ((!dry_run)) && [[ ! -e "$device" ]]; then
+    echo "camera.sh: no camera at $device (try --test-source)" >&2
+    exit 1
+  fi
+  source=(v4l2src device="$device" num-buffers="$num_buffers")
+fi
+# online: a sliding window of the last tube-length frames, no frames held back
+pipeline=("${source[@]}" ! videoconvert ! videoscale ! "video/x-raw,width=$width,height=$height"
+  ! videoconvert ! vmtsegment model="$model" mode=online tube-length="$tube_length"
+  input-size="$input_size" ! vmtoverlay)
+display=(queue ! videoconvert ! autovideosink sync=false)
+((headless)) && display=(queue ! fakesink sync=false)
+if [[ -n "$output" ]]; then
+  record=(queue ! videoconvert ! x264enc tune=zerolatency speed-preset=veryfast ! mp4mux
+    ! filesink location="$output")
+  pipeline+=(! tee name=t t. ! "${display[@]}" t. ! "${record[@]}")
+else
+  pipeline+=(! "${display[@]}")
+fi
+
+# -e: Ctrl-C sends EOS first, so the MP4 gets its index
+if ((dry_run)); then
+  printf '%q ' gst-launch-1.0 -e "${pipeline[@]}"
+  echo
+  exit 0
+fi
+gst-launch-1.0 -e "${pipeline[@]}"
+[[ -z "$output" ]] || echo "camera: recorded $output ($(stat -c %s "$output") bytes)"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# RTSP in, RTSP out: a camera stream (or a file) through vmtsegment (online) and vmtoverlay,
+# encoded with x264 and served again over RTSP by tools/vmt-rtsp-serve (gst-rtsp-server).
+# Usage: pipelines/rtsp.sh INPUT [--port 8554] [--mount /vmt] [--address 0.0.0.0] [--model FILE]
+#          [--input-size N] [--tube-length N] [--dry-run]
+#   INPUT    rtsp://… (an IP camera) or a video file (pipelines/demo/demo.mp4)
+#   --port 0 picks a free port; the first line printed is `serving rtsp://HOST:PORT/MOUNT`
+#   --dry-run  print the launch line that would be served and exit
+# Watch: gst-launch-1.0 rtspsrc location=rtsp://127.0.0.1:8554/vmt ! decodebin ! autovideosink
+# (GST_PLUGIN_PATH must reach the vmt plugin; `tools/dev shell` sets it.)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+usage() { sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+
+input=""
+port=8554
+mount=/vmt
+address=0.0.0.0
+model="$here/demo/vmt_demo.safetensors"
+input_size=96     # the demo model's size (docs/models.md); 360 for converted official models
+tube_length=30
+dry_run=0
+while (($#)); do
+  case "$1" in
+    --port) port="${2:?--port needs a value}"; shift 2 ;;
+    --mount) mount="${2:?--mount needs a value}"; shift 2 ;;
+    --address) address="${2:?--address needs a value}"; shift 2 ;;
+    --model) model="${2:?--model needs a value}"; shift 2 ;;
+    --input-size) input_size="${2:?--input-size needs a value}"; shift 2 ;;
+    --tube-length) tube_length="${2:?--tube-length needs a value}"; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    -h | --help) usage 0 ;;
+    -*) echo "rtsp.sh: unknown option $1" >&2; usage ;;
+    *) [[ -z "$input" ]] || usage; input="$1"; shift ;;
+  esac
+done
+[[ -n "$input" ]] || usage
+
+quote() { local s="${1//\\/\\\\}"; printf '"%s"' "${s//\"/\\\"}"; }  # a launch-line string
+# URLs (rtsp://, http://) through uridecodebin; files through filesrc ! queue ! decodebin (the
+# queue keeps a damaged file from stalling decodebin, docs/pipelines.md).
+if [[ "$input" == *://* ]]; then
+  source="uridecodebin uri=$(quote "$input")"
+else
+  [[ -r "$input" ]] || { echo "rtsp.sh: cannot read $input" >&2; exit 1; }
+  source="filesrc location=$(quote "$(realpath "$input")") ! queue ! decodebin"
+fi
+
+# Online mode: every frame is final when it leaves vmtsegment (no clip latency); zerolatency
+# x264 (no B-frames, no look-ahead) and SPS/PPS with every key frame for clients joining late.
+launch="( $source ! videoconvert ! vmtsegment model=$(quote "$model")"
+launch+=" mode=online tube-length=$tube_length input-size=$input_size ! vmtoverlay ! videoconvert"
+launch+=" ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=30"
+launch+=" ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+
+if ((dry_run)); then
+  echo "$launch"
+  exit 0
+fi
+# Debian's python3 has PyGObject; the project's .venv sees it too.
+python=/usr/bin/python3
+[[ -x "$here/../.venv/bin/python" ]] && python="$here/../.venv/bin/python"
+exec "$python" "$here/../tools/vmt-rtsp-serve" --launch "$launch" --port "$port" \
+  --mount "$mount" --address "$address"

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The scripts of pipelines/ (docs/pipelines.md) against real GStreamer: camera.sh with its test
+source, driving-mots.sh on the demo video, rtsp.sh serving the demo video to an RTSP client."""
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+
+from pipeline_test_support import (DEMO_MODEL, DEMO_VIDEO, FIXTURE_VIDEOS, SOURCE_ROOT, Gst,
+                                   count_decoded_frames, main, run, temporary_folder)
+
+PIPELINES = os.path.join(SOURCE_ROOT, "pipelines")
+
+
+def test_camera_dry_run_names_the_camera():
+    """--dry-run prints the camera pipeline: v4l2src on the device, vmtsegment online."""
+    result = run([f"{PIPELINES}/camera.sh", "--dry-run", "--device", "/dev/video7"], timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "v4l2src device=/dev/video7" in result.stdout, result.stdout
+    assert "mode=online" in result.stdout and "autovideosink" in result.stdout, result.stdout
+
+
+def test_camera_test_source_records():
+    """--test-source --headless --output: 10 live test frames segmented and recorded to an MP4."""
+    with temporary_folder() as folder:
+        output = f"{folder}/camera.mp4"
+        result = run([f"{PIPELINES}/camera.sh", "--test-source", "--headless",
+                      "--num-buffers", "10", "--size", "160x120", "--output", output], timeout=300)
+        assert result.returncode == 0, f"exit {result.returncode}: {result.stdout}{result.stderr}"
+        assert count_decoded_frames(output) == 10
+        assert "camera: recorded" in result.stdout, result.stdout
+
+
+def test_camera_missing_device():
+    """No camera at the device: exit 1 with a hint, not a GStreamer backtrace."""
+    result = run([f"{PIPELINES}/camera.sh", "--device", "/nonexistent/video9"], timeout=30)
+    assert result.returncode == 1 and "--test-source" in result.stderr, result
+
+
+def test_driving_mots_writes_mots_txt():
+    """A 4-frame clip scaled to 1296x720: MOTSChallenge lines `frame id class h w rle`. (The demo
+    model at input size 96; at 720p most of the time goes into full-size masks.)"""
+    with temporary_folder() as folder:
+        output = f"{folder}/clip.txt"
+        result = run([f"{PIPELINES}/driving-mots.sh", f"{FIXTURE_VIDEOS}/truncated-30.mp4", output,
+                      "--input-size", "96", "--model", DEMO_MODEL, "--device", "cpu"], timeout=600)
+        assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
+        with open(output) as f:
+            lines = [line.split() for line in f if line.strip()]
+        assert lines, "no objects in the MOTS txt"
+        for fields in lines:
+            assert len(fields) == 6, fields
+            frame, object_id, class_id, height, width = map(int, fields[:5])
+            assert 1 <= frame <= 4, fields                       # MOTSChallenge: frames from 1
+            assert (height, width) == (720, 1296), fields
+            assert object_id // 1000 == class_id and object_id % 1000 >= 1, fields
+        assert f"{len(lines)} objects in mots-challenge txt" in result.stdout, result.stdout
+
+
+def test_rtsp_dry_run_uses_uridecodebin():
+    """--dry-run prints the served launch line: the input URI, vmtsegment online, payloader pay0."""
+    result = run([f"{PIPELINES}/rtsp.sh", "rtsp://camera.local/stream", "--dry-run"], timeout=30)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith("( uridecodebin uri=\"rtsp://camera.local/stream\""), line
+    assert "mode=online" in line and "name=pay0" in line and line.endswith(")"), line
+
+
+def test_rtsp_serves_the_demo():
+    """rtsp.sh on the demo video, port 0: an RTSP client gets segmented, re-encoded frames."""
+    server = subprocess.Popen([f"{PIPELINES}/rtsp.sh", DEMO_VIDEO, "--port", "0",
+                               "--address", "127.0.0.1", "--mount", "/demo"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 60)
+        assert ready, "rtsp.sh printed nothing within 60 s"
+        line = server.stdout.readline().strip()
+        match = re.fullmatch(r"serving (rtsp://127\.0\.0\.1:\d+/demo)", line)
+        assert match, f"unexpected first line {line!r}; stderr: {server.stderr.read()}"
+        frames = receive_frames(match.group(1), wanted=12, timeout=180)
+        assert frames >= 12, f"only {frames} frames arrived"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise AssertionError("vmt-rtsp-serve did not stop on SIGTERM") from None
+
+
+def receive_frames(url, wanted, timeout):
+    """Decodes `url` until `wanted` frames have arrived (or EOS, an error, the timeout)."""
+    pipeline = Gst.parse_launch(f"rtspsrc location={url} protocols=tcp ! decodebin ! "
+                                "fakesink name=sink signal-handoffs=true sync=false")
+    frames = [0]
+    pipeline.get_by_name("sink").connect("handoff", lambda *_: frames.__setitem__(0, frames[0] + 1))
+    pipeline.set_state(Gst.State.PLAYING)
+    bus = pipeline.get_bus()
+    deadline = time.monotonic() + timeout
+    try:
+        while frames[0] < wanted and time.monotonic() < deadline:
+            message = bus.timed_pop_filtered(200 * Gst.MSECOND,
+                                             Gst.MessageType.EOS | Gst.MessageType.ERROR)
+            if message is not None and message.type == Gst.MessageType.ERROR:
+                error, debug = message.parse_error()
+                raise AssertionError(f"RTSP client: {error.message} ({debug})")
+            if message is not None:
+                break
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    return frames[0]
+
+
+if __name__ == "__main__":
+    main([test_camera_dry_run_names_the_camera, test_camera_missing_device,
+          test_camera_test_source_records, test_driving_mots_writes_mots_txt,
+          test_rtsp_dry_run_uses_uridecodebin, test_rtsp_serves_the_demo])

@@ -9,6 +9,7 @@
 // thread that links it, and its errors come after the filter is off. The plain form is tested too,
 // for the files whose outcome does not depend on that race.
 #include <atomic>
+#include <iostream>
 #include <cctype>
 #include <cstdlib>
 #include <ostream>
@@ -63,18 +64,30 @@ void expect_outcome(const DamagedVideo& video, const std::string& decoder, const
   ASSERT_NE(root, nullptr);
   const std::string path = std::string(root) + "/tests/fixtures/videos/" + video.file;
   // offline clips of 8: the partial last clip is run at EOS, so truncation meets a held tube
-  GstElement* pipeline = vmt::test::parse_pipeline(
-      "filesrc location=\"" + path + "\" ! " + decoder +
-      " ! videoconvert ! vmtsegment device=cpu "
-      "input-size=48 mode=offline clip-length=8 clip-overlap=2 model=\"" +
-      (model ? model : "") + "\" ! fakesink name=sink sync=false signal-handoffs=true");
-  ASSERT_NE(pipeline, nullptr);
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   std::atomic<int> frames{0};
-  g_signal_connect(sink, "handoff", G_CALLBACK(count_buffer), &frames);
-  const auto outcome = vmt::test::run_until_done(pipeline, 60.0);
-  gst_object_unref(sink);
-  gst_object_unref(pipeline);
+  auto run_once = [&]() {
+    GstElement* pipeline = vmt::test::parse_pipeline(
+        "filesrc location=\"" + path + "\" ! " + decoder +
+        " ! videoconvert ! vmtsegment device=cpu "
+        "input-size=48 mode=offline clip-length=8 clip-overlap=2 model=\"" +
+        (model ? model : "") + "\" ! fakesink name=sink sync=false signal-handoffs=true");
+    EXPECT_NE(pipeline, nullptr);
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+    frames = 0;
+    g_signal_connect(sink, "handoff", G_CALLBACK(count_buffer), &frames);
+    const auto result = vmt::test::run_until_done(pipeline, 60.0);
+    gst_object_unref(sink);
+    gst_object_unref(pipeline);
+    return result;
+  };
+  auto outcome = run_once();
+  if (outcome.timed_out) {
+    // Under heavy load decodebin (GStreamer 1.22) has, rarely (1 in ~50 here), lost a demuxer's
+    // or decoder's error even behind a queue, with or without vmtsegment. One hang is reported and
+    // retried; a second one fails the test.
+    std::cout << "[corrupt-videos] " << video.file << ": no EOS or ERROR within 60 s; retrying once\n";
+    outcome = run_once();
+  }
 
   ASSERT_FALSE(outcome.timed_out) << video.file << ": neither EOS nor ERROR within 60 s";
   if (video.ends_in_eos) {

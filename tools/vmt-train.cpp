@@ -207,8 +207,9 @@ std::pair<std::int64_t, std::int64_t> eval_size(const vmt::train::VideoEntry& v,
   return vmt::train::resized_size(v.height, v.width, size, 100000, 32);
 }
 
-/// Per video, the whole video as one clip: the top-`top` (query, class) pairs with coarse masks
-/// resized to the frame size, as YouTube-VIS results JSON.
+/// Per video, the whole video as one clip: the top-`top` (query, class) pairs with their refined
+/// masks (coarse ones for a model without refinement) resized to the frame size, as YouTube-VIS
+/// results JSON.
 int cmd_predict(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
   const auto device = pick_device(a.get("device", "auto"));
@@ -263,7 +264,8 @@ int cmd_predict(const std::string& model_path, const Args& a) {
 }
 
 /// Mean losses and the mean per-frame mask IoU of the matched queries' coarse masks (at stride 4,
-/// thresholded at 0.5) over `clips` fixed clips (unflipped, shorter edge `size`).
+/// thresholded at 0.5; also of their refined masks when the model refines) over `clips` fixed
+/// clips (unflipped, shorter edge `size`).
 int cmd_score(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
   const auto device = pick_device(a.get("device", "auto"));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything vmt-gst needs on a Debian 12 machine, idempotently:
-#   1. Debian packages (GStreamer 1.22 and its plugins, gst-rtsp-server, OpenCV, GoogleTest, ...),
+#   1. Debian packages (GStreamer 1.22 and its plugins, gst-rtsp-server, OpenCV, Pango/Cairo,
+#      the DejaVu fonts, GoogleTest, ...),
 #   2. a project-local virtual environment .venv/ (meson, ninja, PyTorch = LibTorch, reference tools).
 # A second run checks what is there and downloads nothing.
 #
@@ -22,6 +23,7 @@ debian_packages=(
   gobject-introspection libgirepository1.0-dev gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   python3-venv python3-gi
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   nlohmann-json3-dev
 )

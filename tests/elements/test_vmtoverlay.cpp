@@ -184,3 +184,96 @@ TEST(VmtOverlay, DrawsInEveryFormat) {
     gst_buffer_unref(out);
   }
 }
+
+// The font properties: defaults, and a bigger font-size makes a bigger caption.
+TEST(VmtOverlay, FontSizeChangesTheCaption) {
+  GstElement* element = gst_element_factory_make("vmtoverlay", nullptr);
+  ASSERT_NE(element, nullptr);
+  gchar* family = nullptr;
+  guint size = 99;
+  g_object_get(element, "font-family", &family, "font-size", &size, nullptr);
+  EXPECT_STREQ(family, "Sans");
+  EXPECT_EQ(size, 0u);
+  g_free(family);
+  gst_object_unref(element);
+
+  auto caption_area = [](const char* size_property) {
+    GstBuffer* out = overlay(std::string("draw-masks=false draw-contours=false draw-boxes=false ") +
+                                 size_property,
+                             make_frame(GST_VIDEO_FORMAT_RGBA, true));
+    int painted = 0;
+    for (guint y = 0; y < kHeight; ++y)
+      for (guint x = 0; x < kWidth; ++x) painted += component(out, GST_VIDEO_FORMAT_RGBA, 0, x, y) != kGrey;
+    gst_buffer_unref(out);
+    return painted;
+  };
+  const int small = caption_area("font-size=7"), large = caption_area("font-size=10");
+  EXPECT_GT(small, 50);
+  EXPECT_GT(large, small * 3 / 2);
+}
+
+// Captions are drawn in every format, and leave the rest of the frame alone.
+TEST(VmtOverlay, DrawsCaptionsInEveryFormat) {
+  const std::vector<std::pair<const char*, GstVideoFormat>> formats = {
+      {"RGBA", GST_VIDEO_FORMAT_RGBA}, {"BGRA", GST_VIDEO_FORMAT_BGRA}, {"RGBx", GST_VIDEO_FORMAT_RGBx},
+      {"BGRx", GST_VIDEO_FORMAT_BGRx}, {"RGB", GST_VIDEO_FORMAT_RGB},   {"I420", GST_VIDEO_FORMAT_I420},
+      {"NV12", GST_VIDEO_FORMAT_NV12}};
+  for (const auto& [name, format] : formats) {
+    GstBuffer* out = overlay("draw-masks=false draw-contours=false draw-boxes=false",
+                             make_frame(format, true), name);
+    ASSERT_NE(out, nullptr) << name;
+    int above = 0;
+    for (guint y = 0; y < 12; ++y)
+      for (guint x = 10; x < 40; ++x) above += component(out, format, 0, x, y) != kGrey;
+    EXPECT_GT(above, 100) << name;
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(component(out, format, c, 50, 40), kGrey) << name;
+    gst_buffer_unref(out);
+  }
+}
+
+// A crowded frame with non-ASCII and invalid UTF-8 labels goes through; every property may change
+// while frames flow (GstHarness stress threads), and every frame comes out.
+TEST(VmtOverlay, PropertiesChangeWhileCrowdedFramesFlow) {
+  GstHarness* harness = gst_harness_new_parse("vmtoverlay");
+  gst_harness_set_src_caps_str(harness, "video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+  GstElement* element = gst_harness_find_element(harness, "vmtoverlay");
+  GValue size = G_VALUE_INIT, family = G_VALUE_INIT, labels = G_VALUE_INIT, width = G_VALUE_INIT;
+  g_value_init(&size, G_TYPE_UINT);
+  g_value_set_uint(&size, 12);
+  g_value_init(&family, G_TYPE_STRING);
+  g_value_set_string(&family, "Serif");
+  g_value_init(&labels, G_TYPE_BOOLEAN);
+  g_value_set_boolean(&labels, FALSE);
+  g_value_init(&width, G_TYPE_UINT);
+  g_value_set_uint(&width, 5);
+  GstHarnessThread* threads[] = {
+      gst_harness_stress_property_start_full(harness, "font-size", &size, 1000),
+      gst_harness_stress_property_start_full(harness, "font-family", &family, 1000),
+      gst_harness_stress_property_start_full(harness, "draw-labels", &labels, 1000),
+      gst_harness_stress_property_start_full(harness, "line-width", &width, 1000),
+  };
+  constexpr int kFrames = 40;
+  for (int f = 0; f < kFrames; ++f) {
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, 160, 120);
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    gst_buffer_memset(buffer, 0, kGrey, GST_VIDEO_INFO_SIZE(&info));
+    GST_BUFFER_PTS(buffer) = f * GST_SECOND / 30;
+    GstVmtFrameMeta* meta = gst_buffer_add_vmt_frame_meta(buffer, f, 160, 120);
+    for (int i = 0; i < 30; ++i)
+      vmt::test::add_box_instance(meta, i, i % 3, i % 3 == 0 ? "Fußgänger" : i % 3 == 1 ? "\xff bad" : nullptr,
+                                  0.3f + 0.02f * i, (i * 13) % 120, (i * 7) % 90, 30, 25);
+    ASSERT_EQ(gst_harness_push(harness, buffer), GST_FLOW_OK) << "frame " << f;
+    GstBuffer* out = gst_harness_pull(harness);
+    ASSERT_NE(out, nullptr) << "frame " << f;
+    EXPECT_EQ(GST_BUFFER_PTS(out), static_cast<GstClockTime>(f * GST_SECOND / 30));
+    gst_buffer_unref(out);
+  }
+  for (GstHarnessThread* thread : threads) gst_harness_stress_thread_stop(thread);
+  g_value_unset(&size);
+  g_value_unset(&family);
+  g_value_unset(&labels);
+  g_value_unset(&width);
+  gst_object_unref(element);
+  gst_harness_teardown(harness);
+}

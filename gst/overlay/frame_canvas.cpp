@@ -1,6 +1,7 @@
 #include "frame_canvas.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace vmt::overlay {
 namespace {
@@ -34,6 +35,10 @@ void FrameCanvas::blend_mask(const guint8* mask, int mask_stride, int cols, int 
   const int px0 = std::max(x0, 0), px1 = std::min(x0 + cols, width_);
   const int py0 = std::max(y0, 0), py1 = std::min(y0 + rows, height_);
   if (px0 >= px1 || py0 >= py1) return;
+  if (packed()) {
+    blend_mask_packed(mask, mask_stride, x0, y0, px0, px1, py0, py1, colour, alpha);
+    return;
+  }
   for (int c = 0; c < 3; ++c) {
     const Component& k = comp_[c];
     const unsigned ink = colour.comp[c] * static_cast<unsigned>(alpha);
@@ -46,6 +51,34 @@ void FrameCanvas::blend_mask(const guint8* mask, int mask_stride, int cols, int 
       guint8* p = k.data + sy * k.stride + sx0 * k.pstride;
       for (int sx = sx0; sx < sx1; ++sx, m += mask_step, p += k.pstride)
         if (*m) *p = static_cast<guint8>((*p * keep + ink) >> 8);
+    }
+  }
+}
+
+bool FrameCanvas::packed() const {
+  for (const Component& k : comp_)
+    if (k.w_sub || k.h_sub || k.stride != comp_[0].stride || k.pstride != comp_[0].pstride ||
+        std::abs(k.data - comp_[0].data) >= k.pstride)
+      return false;
+  return true;
+}
+
+void FrameCanvas::blend_mask_packed(const guint8* mask, int mask_stride, int x0, int y0, int px0,
+                                    int px1, int py0, int py1, const Colour& colour, int alpha) {
+  const unsigned keep = 256 - static_cast<unsigned>(alpha);
+  unsigned ink[3];
+  std::ptrdiff_t offset[3];
+  for (int c = 0; c < 3; ++c) {
+    ink[c] = colour.comp[c] * static_cast<unsigned>(alpha);
+    offset[c] = comp_[c].data - comp_[0].data;
+  }
+  const int stride = comp_[0].stride, pstride = comp_[0].pstride;
+  for (int y = py0; y < py1; ++y) {
+    const guint8* m = mask + (y - y0) * mask_stride + (px0 - x0);
+    guint8* p = comp_[0].data + y * stride + px0 * pstride;
+    for (int x = px0; x < px1; ++x, ++m, p += pstride) {
+      if (!*m) continue;
+      for (int c = 0; c < 3; ++c) p[offset[c]] = static_cast<guint8>((p[offset[c]] * keep + ink[c]) >> 8);
     }
   }
 }

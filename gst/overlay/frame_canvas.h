@@ -38,6 +38,12 @@ class FrameCanvas {
     guint8* data;
     int stride, pstride, w_sub, h_sub;
   };
+  /// Whether the three components share one plane without subsampling (RGB, RGBA, BGRx, …):
+  /// then a mask is blended in one pass over the pixels instead of one per component.
+  bool packed() const;
+  void blend_mask_packed(const guint8* mask, int mask_stride, int x0, int y0, int px0, int px1,
+                         int py0, int py1, const Colour& colour, int alpha);
+
   int width_, height_;
   bool yuv_;
   Component comp_[3];

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The scripts of pipelines/ (docs/pipelines.md) against real GStreamer: camera.sh with its test
-source, driving-mots.sh on the demo video, rtsp.sh serving the demo video to an RTSP client."""
+source, driving-mots.sh on the demo video, rtsp.sh serving the demo video to an RTSP client,
+crowded_overlay.py rendering the PNG of docs/elements.md."""
 import os
 import re
 import select
 import signal
+import struct
 import subprocess
+import sys
 import time
 
 from pipeline_test_support import (DEMO_MODEL, DEMO_VIDEO, FIXTURE_VIDEOS, SOURCE_ROOT, Gst,
@@ -90,6 +93,19 @@ def test_rtsp_serves_the_demo():
             raise AssertionError("vmt-rtsp-serve did not stop on SIGTERM") from None
 
 
+def test_crowded_overlay_renders_a_small_png():
+    """crowded_overlay.py: a 768x576 PNG of 40 instances, under the 200 KB docs/ allows."""
+    with temporary_folder() as folder:
+        output = f"{folder}/crowded.png"
+        result = run([sys.executable, f"{PIPELINES}/crowded_overlay.py", output], timeout=120)
+        assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
+        with open(output, "rb") as f:
+            png = f.read()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", png[:16]
+        assert struct.unpack(">II", png[16:24]) == (768, 576), struct.unpack(">II", png[16:24])
+        assert len(png) < 200_000, f"{len(png)} bytes"
+
+
 def receive_frames(url, wanted, timeout):
     """Decodes `url` until `wanted` frames have arrived (or EOS, an error, the timeout)."""
     pipeline = Gst.parse_launch(f"rtspsrc location={url} protocols=tcp ! decodebin ! "
@@ -116,4 +132,5 @@ def receive_frames(url, wanted, timeout):
 if __name__ == "__main__":
     main([test_camera_dry_run_names_the_camera, test_camera_missing_device,
           test_camera_test_source_records, test_driving_mots_writes_mots_txt,
-          test_rtsp_dry_run_uses_uridecodebin, test_rtsp_serves_the_demo])
+          test_rtsp_dry_run_uses_uridecodebin, test_rtsp_serves_the_demo,
+          test_crowded_overlay_renders_a_small_png])

@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 7;
   vmt::overlay::Renderer renderer;
-  std::printf("vmtoverlay drawing, %dx%d, %d runs per row (median and minimum of the runs' ms per frame)\n",
+  std::printf("vmtoverlay drawing, %dx%d, %d runs per row (median and minimum of the runs' ms per frame)\n"
+              "target (issue #17): new at most 1.5x legacy with 10 instances\n",
               kWidth, kHeight, repeats);
   for (int n : {10, 50}) {
     const BenchScene bench = make_scene(n, 17 + n);

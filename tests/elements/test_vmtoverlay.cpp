@@ -1,4 +1,5 @@
-// vmtoverlay in a GstHarness: masks blend with alpha, boxes, labels, scores, colours, formats.
+// vmtoverlay in a GstHarness: masks blend with alpha, boxes, captions, scores, colours, formats,
+// font properties, and properties changing while crowded frames flow.
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 

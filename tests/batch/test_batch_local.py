@@ -71,6 +71,21 @@ def test_folder_corrupt_video_and_resume():
         assert merged_again == merged
 
 
+def test_video_timeout():
+    """A video that never ends (a FIFO nobody writes: the CLI blocks opening it) is stopped by
+    --video-timeout and recorded as failed; the run ends."""
+    with temporary_folder() as folder:
+        os.mkfifo(f"{folder}/stuck.mp4")
+        with open(f"{folder}/list.txt", "w") as f:
+            f.write("stuck.mp4\n")
+        result = batch([f"{folder}/list.txt", "-o", f"{folder}/out", "--video-timeout", "3",
+                        "--workers", "1", "--segment-video", CLI, *SEGMENT_ARGS],
+                       env=local_env())
+        assert result.returncode == 1, (result.returncode, result.stdout, result.stderr[-3000:])
+        failure, = read_json(f"{folder}/out/summary.json")["failures"]
+        assert failure["name"] == "stuck" and "no result within 3 s" in failure["error"], failure
+
+
 def test_bad_command_lines():
     """Refused with exit 2 and the reason, before Ray or any video runs."""
     with temporary_folder() as folder:
@@ -98,4 +113,4 @@ def test_bad_command_lines():
 
 
 if __name__ == "__main__":
-    main([test_bad_command_lines, test_folder_corrupt_video_and_resume])
+    main([test_bad_command_lines, test_video_timeout, test_folder_corrupt_video_and_resume])

@@ -94,6 +94,11 @@ def submit(job, board, cpus_per_task, gpus_per_task, max_retries):
                                  max_retries=max_retries, retry_exceptions=False).remote(job, board)
 
 
+def cancel(ref):
+    """Stops a task (queued or running: its worker, and so its CLI, is killed)."""
+    ray.cancel(ref, force=True)
+
+
 def wait(refs, timeout):
     """The tasks of `refs` that have finished, waiting up to `timeout` s for the first one."""
     ready, rest = ray.wait(refs, num_returns=1, timeout=timeout)

@@ -269,9 +269,9 @@ def run(args):
                 results, restarted, failures = run_videos(args, todo, cli, formats, gpus, out,
                                                           progress, ray_line, start)
         finally:
+            progress.finish()
             cluster.disconnect()
     finished.update(results)
-    progress.finish()
 
     records = [finished[v.video_id] for v in videos if v.video_id in finished]
     merged_results = out.merge(records)
@@ -338,6 +338,11 @@ def run_videos(args, todo, cli, formats, gpus_per_task, out, progress, ray_line,
                 frames_done += result["frames"]
                 progress.log(f"done:   {video.name} ({result['frames']} frames, "
                              f"{result['seconds']:.1f} s)")
+            elif result.get("options_refused"):
+                # every video would fail the same way: stop here (finished videos are kept)
+                for other in pending:
+                    cluster.cancel(other)
+                raise UsageError(f"vmt-segment-video refused the options: {result['error']}")
             else:
                 failures.append({"video_id": video.video_id, "name": video.name,
                                  "input": video.source, "error": result["error"]})

@@ -124,7 +124,8 @@ def segment_video(job, report=None):
             timer.cancel()
         reader.join()
         if returncode != 0 or timed_out.is_set():
-            return {"status": "failed",
+            # exit status 2: the CLI refused its command line — the batch's options, not the video
+            return {"status": "failed", "options_refused": returncode == 2,
                     "error": error_of(returncode, list(tail), timed_out.is_set(), timeout)}
         summary = summary_of("".join(stdout))
         files = {}

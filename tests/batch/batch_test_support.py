@@ -3,11 +3,13 @@ single-process reference run of one video, and the pipeline tests' check framewo
 
 The tests run under meson (`meson test -C build --suite batch`) with the .venv interpreter; the
 programs come as arguments: vmt-segment-video, vmt-eval, vmt-synth (those that a test needs)."""
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pipelines"))
@@ -50,9 +52,19 @@ def batch(args, env=None, timeout=300):
     return run([sys.executable, BATCH, *args], timeout=timeout, env=env)
 
 
+_RAY_TMPDIR = []
+
+
 def local_env():
-    """The environment for a local run: no RAY_ADDRESS from outside."""
-    return {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    """The environment for a local run: no RAY_ADDRESS from outside, and Ray's temporary files
+    (sessions, logs, sockets) and the tasks' in a folder of this test's own, removed when it
+    ends."""
+    if not _RAY_TMPDIR:
+        _RAY_TMPDIR.append(tempfile.mkdtemp(prefix="vmt-ray-"))  # short: socket paths live here
+        atexit.register(shutil.rmtree, _RAY_TMPDIR[0], True)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["RAY_TMPDIR"] = env["TMPDIR"] = _RAY_TMPDIR[0]  # the tasks' folders go there too
+    return env
 
 
 def make_dataset(synth, folder, videos, frames, seed=3):

@@ -2,7 +2,7 @@
 in a session of its own.
 
 Isolation: every port is a free one picked here (none of Ray's fixed defaults), Ray's temporary
-folder is a fresh one, authentication uses a token made for this cluster (nothing read from or
+folder (and TMPDIR of everything the nodes run) is a fresh one, authentication uses a token made for this cluster (nothing read from or
 written to ~/.ray), and RAY_ADDRESS is not inherited. Every process of the cluster carries
 VMT_LOOPBACK_CLUSTER=<tag>:<node> in its environment, so `kill_node` and `stop` find them all —
 raylets, workers and the programs the workers start — and end them by pid; `ray stop` is never
@@ -69,6 +69,8 @@ class LoopbackCluster:
             "RAY_health_check_period_ms": "1000", "RAY_health_check_timeout_ms": "2000",
             "RAY_health_check_failure_threshold": "3",
             "RAY_USAGE_STATS_ENABLED": "0",
+            # the temporary files of everything the nodes run, removed with the cluster
+            "TMPDIR": self.temp_dir,
         })
         self.nodes = {}  # name -> Popen of its `ray start --block`
         self.logs = {}   # name -> lines it printed

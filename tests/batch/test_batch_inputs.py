@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """vmt-batch's inputs and output folder without Ray or the engine: which videos a folder, a glob,
 a list file and a dataset JSON name, in which order, with which ids and names; clear errors for
-bad inputs; the resume rules (a record counts only with the same options and intact files).
+bad inputs; the resume rules (a record counts only with the same options and intact files); the
+tasks' temporary folders.
 
 Usage: test_batch_inputs.py"""
 import json
 import os
+import subprocess
+import tempfile
 
 from batch_test_support import main, temporary_folder
 
-from vmt_batch import inputs, outputs
+from vmt_batch import inputs, outputs, segment
 
 
 def touch(path, data=b"x"):
@@ -197,7 +200,28 @@ def test_merge_keeps_order_and_ids():
             [(42, 1), (42, 2), (7, 1), (7, 2)], merged
 
 
+def test_task_folders_of_dead_workers_are_removed():
+    """A task's private folder is named after its worker's pid; the next task on the machine
+    removes those of workers that are gone (killed before they could clean up), not others'."""
+    with temporary_folder() as folder:
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        dead = f"{folder}/vmt-batch-task-{gone.pid}-abc"
+        live = f"{folder}/vmt-batch-task-{os.getpid()}-def"
+        other = f"{folder}/vmt-batch-task-x-1"
+        for path in (dead, live, other):
+            touch(f"{path}/frames.txt")
+        saved, tempfile.tempdir = tempfile.tempdir, folder
+        try:
+            made = segment.private_folder()
+        finally:
+            tempfile.tempdir = saved
+        assert os.path.basename(made).startswith(f"vmt-batch-task-{os.getpid()}-")
+        assert not os.path.exists(dead) and os.path.exists(live) and os.path.exists(other)
+
+
 if __name__ == "__main__":
     main([test_folder_sorted_videos_only, test_glob_and_unique_names, test_list_file,
           test_dataset_order_ids_and_frames, test_dataset_frames_root, test_dataset_errors,
-          test_resume_rules, test_merge_keeps_order_and_ids])
+          test_resume_rules, test_merge_keeps_order_and_ids,
+          test_task_folders_of_dead_workers_are_removed])

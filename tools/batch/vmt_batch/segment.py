@@ -41,6 +41,28 @@ def _die_with_parent():
         pass
 
 
+def private_folder():
+    """A temporary folder for one task, named after this worker's pid. Folders of workers that
+    are gone (killed with their node, before their task could clean up) are removed first."""
+    prefix = "vmt-batch-task-"
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        pid = name[len(prefix):].split("-", 1)[0]
+        if name.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def command_line(job, folder):
     """The vmt-segment-video command for `job`, writing its results into `folder`; the frame list
     (for a frame folder) is written there too. Returns (argv, {format: results path})."""
@@ -91,7 +113,7 @@ def segment_video(job, report=None):
     """Runs the CLI on job["video"]. Returns a dict: status "done" (frames, instances, tracks,
     seconds, files: {format: bytes}) or "failed" (error). `report(fraction, frames)` is called
     as the CLI's progress lines come."""
-    folder = tempfile.mkdtemp(prefix="vmt-batch-")
+    folder = private_folder()
     try:
         argv, outputs = command_line(job, folder)
         env = dict(os.environ)

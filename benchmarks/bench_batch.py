@@ -38,6 +38,7 @@ def main():
     env["GST_PLUGIN_PATH"] = os.path.join(args.build, "gst")
 
     with tempfile.TemporaryDirectory(prefix="vmt-bench-batch-") as folder:
+        env["RAY_TMPDIR"] = env["TMPDIR"] = folder  # Ray's sessions and logs go with the folder
         subprocess.run([synth, "--out", folder, "--seed", "5", "--split", "valid", "--videos",
                         str(args.videos), "--frames", str(args.frames), "--width", "128",
                         "--height", "96", "--quiet"], check=True)

@@ -1,19 +1,37 @@
-// vmt::Engine end to end (preprocess, detector, masks, RLE) on synthetic frames with a randomly
-// initialised model of a preset:
-//   offline: ms/frame of one clip of --frames frames (no cache);
-//   online:  ms/frame of tubes of --tube frames sliding by one (each step adds one frame), with
-//            and without the feature cache, over --steps steps after the first tube;
-//   peak memory: CUDA torch max_memory_allocated, CPU the process's peak RSS.
+// vmt::Engine end to end (preprocess, detector, masks, refinement, crops/RLE) on a model file or a
+// randomly initialised preset, the way vmtsegment drives it:
+//   offline: clips of --clip frames overlapping by --overlap (frames of the overlap come from the
+//            feature cache; final masks only for each clip's new frames): ms per emitted frame;
+//   online:  for each tube length in --tubes, steady-state steps (the tube is full, one new frame
+//            per step, the newest emitted): ms per step.
+// Each setting runs --repeats times after a warm-up and prints the median and the minimum, the
+// per-stage times of the median run and peak memory. With --compare, the engine's all-frames mode
+// (final masks of every frame of every tube, association on them: the path before the real-time
+// engine) runs in the same process, alternating with the default path, and the ratio is printed.
 //
-//   bench-engine [--preset vmt_r50] [--size 640x360] [--input-size 360] [--frames 40]
-//                [--tube 30] [--steps 10] [--device auto|cpu|cuda:N]
-// Defaults are the GPU setting; on a CPU use e.g. --frames 6 --tube 4 --steps 3 --size 320x180.
+//   bench-engine [--model FILE | --preset vmt_r50] [--size 640x360] [--input-size 360]
+//                [--raw FILE] [--device auto|cpu|cuda:N] [--precision fp32|fp16|bf16]
+//                [--mode both|offline|online] [--clip 40] [--overlap 10] [--clips 2]
+//                [--tubes 1,10,30] [--steps 5] [--repeats 3] [--point-limit N] [--compare]
+//                [--threads N]
+// --raw: frames from a file of raw RGB24 frames of --size (e.g. a video decoded by
+//   gst-launch-1.0 filesrc location=v.mp4 ! decodebin ! videoconvert ! video/x-raw,format=RGB !
+//   filesink location=v.rgb), looped as needed; otherwise a synthetic moving picture.
+// On a 2-core CPU use a small setting, e.g. --model pipelines/demo/vmt_demo.safetensors
+// --size 256x192 --input-size 96 (docs/benchmarks.md).
 #include <sys/resource.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,9 +47,12 @@
 namespace {
 
 struct Options {
-  std::string preset = "vmt_r50";
-  int width = 640, height = 360, input_size = 360, frames = 40, tube = 30, steps = 10;
-  std::string device = "auto";
+  std::string model, preset = "vmt_r50", raw, device = "auto", precision = "fp32",
+                     mode = "both";
+  int width = 640, height = 360, input_size = 360;
+  int clip = 40, overlap = 10, clips = 2, steps = 5, repeats = 3, point_limit = 0, threads = 0;
+  std::vector<int> tubes{1, 10, 30};
+  bool compare = false;
 };
 
 double now_ms() {
@@ -62,59 +83,229 @@ double peak_mib(const vmt::DeviceSpec& d) {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-std::vector<std::vector<std::uint8_t>> make_frames(int count, int w, int h) {
+/// RGB24 frames: from --raw, or a picture with moving discs on gradients.
+std::vector<std::vector<std::uint8_t>> load_frames(const Options& opt, int count) {
+  const auto bytes = static_cast<std::size_t>(opt.width) * opt.height * 3;
   std::vector<std::vector<std::uint8_t>> frames;
+  if (!opt.raw.empty()) {
+    std::ifstream in(opt.raw, std::ios::binary);
+    if (!in) throw vmt::Error(vmt::ErrorCode::NotFound, "cannot open --raw " + opt.raw);
+    std::vector<std::uint8_t> frame(bytes);
+    while (in.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(bytes))) {
+      frames.push_back(frame);
+    }
+    if (frames.empty()) {
+      throw vmt::Error(vmt::ErrorCode::InvalidArgument,
+                       opt.raw + " holds no whole " + std::to_string(opt.width) + "x" +
+                           std::to_string(opt.height) + " RGB24 frame");
+    }
+    for (std::size_t i = 0; frames.size() < static_cast<std::size_t>(count); ++i) {
+      frames.push_back(frames[i]);  // loop the video
+    }
+    return frames;
+  }
   for (int t = 0; t < count; ++t) {
-    std::vector<std::uint8_t> rgb(static_cast<std::size_t>(w) * h * 3);
-    for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint8_t>((i * 7 + t * 13) % 251);
+    std::vector<std::uint8_t> rgb(bytes);
+    for (int y = 0; y < opt.height; ++y) {
+      for (int x = 0; x < opt.width; ++x) {
+        auto* p = &rgb[(static_cast<std::size_t>(y) * opt.width + x) * 3];
+        const double u = static_cast<double>(x) / opt.width, v = static_cast<double>(y) / opt.height;
+        const double cx = 0.3 + 0.01 * t, cy = 0.5, r = 0.15;
+        const bool disc = (u - cx) * (u - cx) + (v - cy) * (v - cy) < r * r;
+        const bool square = std::abs(u - 0.75) < 0.1 && std::abs(v - 0.4 - 0.005 * t) < 0.12;
+        p[0] = static_cast<std::uint8_t>(disc ? 230 : 40 + 100 * u);
+        p[1] = static_cast<std::uint8_t>(square ? 220 : 60 + 80 * v);
+        p[2] = static_cast<std::uint8_t>(disc || square ? 30 : 160);
+      }
+    }
     frames.push_back(std::move(rgb));
   }
   return frames;
 }
 
-double online_ms_per_frame(vmt::EngineOptions o, bool cache, const Options& opt,
-                           const std::vector<vmt::ImageView>& views) {
-  o.feature_cache = cache;
-  vmt::Engine engine(o);
-  engine.run_tube(0, std::span(views).subspan(0, opt.tube));  // fills the cache / warms up
-  const double start = now_ms();
-  for (int s = 1; s <= opt.steps; ++s) engine.run_tube(s, std::span(views).subspan(s, opt.tube));
-  return (now_ms() - start) / opt.steps;
+/// Median and minimum of repeated measurements, with the stage times of the median one.
+struct Measured {
+  double median = 0, minimum = 0;
+  vmt::StageTimings stages;
+};
+
+Measured summarise(std::vector<std::pair<double, vmt::StageTimings>> runs) {
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Measured m;
+  m.minimum = runs.front().first;
+  m.median = runs[runs.size() / 2].first;
+  m.stages = runs[runs.size() / 2].second;
+  return m;
+}
+
+void add(vmt::StageTimings& sum, const vmt::StageTimings& t) {
+  sum.preprocess_ms += t.preprocess_ms;
+  sum.encode_ms += t.encode_ms;
+  sum.decode_ms += t.decode_ms;
+  sum.masks_ms += t.masks_ms;
+  sum.refine_ms += t.refine_ms;
+  sum.output_ms += t.output_ms;
+  sum.total_ms += t.total_ms;
+  sum.frames_encoded += t.frames_encoded;
+}
+
+vmt::StageTimings scaled(vmt::StageTimings t, double by) {
+  t.preprocess_ms /= by;
+  t.encode_ms /= by;
+  t.decode_ms /= by;
+  t.masks_ms /= by;
+  t.refine_ms /= by;
+  t.output_ms /= by;
+  t.total_ms /= by;
+  return t;
+}
+
+void print_stages(const vmt::StageTimings& t) {
+  std::printf("      stages: preprocess %.1f  backbone+encoder %.1f  decoder+heads %.1f  "
+              "coarse masks %.1f  refinement %.1f  output (masks, crops, RLE) %.1f ms\n",
+              t.preprocess_ms, t.encode_ms, t.decode_ms, t.masks_ms, t.refine_ms, t.output_ms);
+}
+
+using Views = std::vector<vmt::ImageView>;
+
+/// One measurement: ms per emitted frame and the per-emitted-frame stage times.
+using Run = std::function<std::pair<double, vmt::StageTimings>(vmt::Engine&)>;
+
+/// Offline clips (the scheduler's arithmetic): clip k covers [k·(C−O), k·(C−O) + C).
+Run offline_run(const Options& opt, const Views& views) {
+  return [&opt, &views](vmt::Engine& engine) {
+    engine.clear_cache();
+    vmt::StageTimings sum;
+    int emitted = 0;
+    const double start = now_ms();
+    for (int k = 0; k < opt.clips; ++k) {
+      const int begin = k * (opt.clip - opt.overlap);
+      const vmt::TubeInput input{begin, std::span(views).subspan(begin, opt.clip),
+                                 {std::max(begin, emitted), begin + opt.clip}};
+      engine.run_tube(input);
+      add(sum, engine.last_timings());
+      emitted = begin + opt.clip;
+    }
+    const double ms = now_ms() - start;
+    return std::pair{ms / emitted, scaled(sum, emitted)};
+  };
+}
+
+/// Online steady state at tube length `tube`: fill the tube, then `steps` steps of one frame.
+Run online_run(const Options& opt, const Views& views, int tube) {
+  return [&opt, &views, tube](vmt::Engine& engine) {
+    engine.clear_cache();
+    for (int f = 0; f < tube; ++f) {  // the steps that fill the tube (not measured)
+      const int begin = std::max(0, f - tube + 1);
+      engine.run_tube({begin, std::span(views).subspan(begin, f - begin + 1), {f, f + 1}});
+    }
+    vmt::StageTimings sum;
+    const double start = now_ms();
+    for (int s = 0; s < opt.steps; ++s) {
+      const int newest = tube + s, begin = newest - tube + 1;
+      engine.run_tube({begin, std::span(views).subspan(begin, tube), {newest, newest + 1}});
+      add(sum, engine.last_timings());
+    }
+    return std::pair{(now_ms() - start) / opt.steps, scaled(sum, opt.steps)};
+  };
+}
+
+/// Runs `run` on the default engine (and the all-frames one with --compare), alternating, and
+/// prints the results.
+void measure(const char* label, const Run& run, vmt::Engine& engine, vmt::Engine* reference,
+             const Options& opt, const vmt::DeviceSpec& device) {
+  reset_peak(device);
+  run(engine);  // warm-up
+  if (reference) run(*reference);
+  std::vector<std::pair<double, vmt::StageTimings>> mine, theirs;
+  std::vector<double> ratios;
+  for (int r = 0; r < opt.repeats; ++r) {
+    mine.push_back(run(engine));
+    if (reference) {
+      theirs.push_back(run(*reference));
+      ratios.push_back(theirs.back().first / mine.back().first);
+    }
+  }
+  const auto m = summarise(mine);
+  std::printf("%-34s %9.2f ms median, %9.2f min   (peak %.0f MiB)\n", label, m.median, m.minimum,
+              peak_mib(device));
+  print_stages(m.stages);
+  if (!reference) return;
+  const auto t = summarise(theirs);
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("  all-frames path (before)        %9.2f ms median, %9.2f min\n", t.median, t.minimum);
+  print_stages(t.stages);
+  std::printf("  speed-up, pairwise              %9.2fx median, %.2fx min, %.2fx max\n",
+              ratios[ratios.size() / 2], ratios.front(), ratios.back());
+}
+
+vmt::Precision precision_of(const std::string& name) {
+  if (name == "fp16") return vmt::Precision::Float16;
+  if (name == "bf16") return vmt::Precision::BFloat16;
+  if (name == "fp32") return vmt::Precision::Float32;
+  throw vmt::Error(vmt::ErrorCode::InvalidArgument, "--precision: fp32, fp16 or bf16");
 }
 
 void run(const Options& opt, const std::string& model_path) {
   vmt::EngineOptions o;
   o.model_path = model_path;
   o.device = vmt::parse_device(opt.device);
+  o.precision = precision_of(opt.precision);
   o.input_size = opt.input_size;
+  o.point_limit = opt.point_limit;
+  o.stage_timings = true;
   const auto device = vmt::resolve_device(o.device);
-  const auto pixels = make_frames(std::max(opt.frames, opt.tube + opt.steps), opt.width, opt.height);
-  std::vector<vmt::ImageView> views;
+  int longest = opt.clips * (opt.clip - opt.overlap) + opt.overlap;
+  for (const int t : opt.tubes) longest = std::max(longest, t + opt.steps);
+  const auto pixels = load_frames(opt, longest);
+  Views views;
   for (const auto& p : pixels) {
     views.push_back({vmt::PixelFormat::RGB, opt.width, opt.height, {p.data(), nullptr, nullptr},
                      {opt.width * 3, 0, 0}});
   }
-  std::printf("preset %s, frames %dx%d, input shorter edge %d, device %s\n", opt.preset.c_str(),
-              opt.width, opt.height, opt.input_size, vmt::describe_device(device).c_str());
-
-  reset_peak(device);
-  {
-    o.feature_cache = false;
-    vmt::Engine engine(o);
-    engine.run_tube(0, std::span(views).subspan(0, 2));  // warm-up
-    const double start = now_ms();
-    engine.run_tube(0, std::span(views).subspan(0, opt.frames));
-    std::printf("offline  %3d-frame clip        : %9.1f ms/frame   (peak %.0f MiB)\n", opt.frames,
-                (now_ms() - start) / opt.frames, peak_mib(device));
+  vmt::Engine engine(o);
+  std::unique_ptr<vmt::Engine> reference;
+  if (opt.compare) {
+    o.mask_scope = vmt::MaskScope::AllFrames;
+    reference = std::make_unique<vmt::Engine>(o);
   }
-  reset_peak(device);
-  const double cached = online_ms_per_frame(o, true, opt, views);
-  std::printf("online   tube %2d, feature cache : %9.1f ms/frame   (peak %.0f MiB)\n", opt.tube,
-              cached, peak_mib(device));
-  reset_peak(device);
-  const double uncached = online_ms_per_frame(o, false, opt, views);
-  std::printf("online   tube %2d, no cache      : %9.1f ms/frame   (peak %.0f MiB)\n", opt.tube,
-              uncached, peak_mib(device));
+  std::printf("model %s (%s), frames %dx%d%s, input shorter edge %d, %s, %s, %d thread(s), "
+              "points per frame %s, %d repeat(s)\n",
+              engine.model().name.c_str(), engine.model().architecture.c_str(), opt.width,
+              opt.height, opt.raw.empty() ? " synthetic" : (" from " + opt.raw).c_str(),
+              opt.input_size, vmt::describe_device(device).c_str(), opt.precision.c_str(),
+              at::get_num_threads(),
+              opt.point_limit > 0 ? std::to_string(opt.point_limit).c_str() : "exact",
+              opt.repeats);
+  if (opt.mode != "online") {
+    char label[96];
+    std::snprintf(label, sizeof label, "offline %d/%d clips, per frame", opt.clip, opt.overlap);
+    measure(label, offline_run(opt, views), engine, reference.get(), opt, device);
+  }
+  if (opt.mode != "offline") {
+    for (const int tube : opt.tubes) {
+      char label[96];
+      std::snprintf(label, sizeof label, "online tube %2d, per step", tube);
+      measure(label, online_run(opt, views, tube), engine, reference.get(), opt, device);
+    }
+  }
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoi(item));
+  return out;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: bench-engine [--model FILE | --preset NAME] [--size WxH] [--input-size N]\n"
+               "                    [--raw FILE] [--device D] [--precision fp32|fp16|bf16]\n"
+               "                    [--mode both|offline|online] [--clip C] [--overlap O]\n"
+               "                    [--clips N] [--tubes 1,10,30] [--steps N] [--repeats N]\n"
+               "                    [--point-limit N] [--compare] [--threads N]\n");
+  return 2;
 }
 
 }  // namespace
@@ -122,32 +313,61 @@ void run(const Options& opt, const std::string& model_path) {
 int main(int argc, char** argv) {
   Options opt;
   std::map<std::string, std::string> args;
-  for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
-  auto num = [&](const char* key, int& out) {
-    if (args.count(key)) out = std::stoi(args[key]);
-  };
-  if (args.count("--preset")) opt.preset = args["--preset"];
-  if (args.count("--device")) opt.device = args["--device"];
-  if (args.count("--size")) {
-    const auto s = args["--size"];
-    opt.width = std::stoi(s.substr(0, s.find('x')));
-    opt.height = std::stoi(s.substr(s.find('x') + 1));
+  for (int i = 1; i < argc; ++i) {
+    const std::string key = argv[i];
+    if (key == "--compare") {
+      opt.compare = true;
+    } else if (key.rfind("--", 0) == 0 && i + 1 < argc) {
+      args[key] = argv[++i];
+    } else {
+      return usage();
+    }
   }
-  num("--input-size", opt.input_size);
-  num("--frames", opt.frames);
-  num("--tube", opt.tube);
-  num("--steps", opt.steps);
   try {
+    auto text = [&](const char* key, std::string& out) {
+      if (args.count(key)) out = args.at(key);
+    };
+    auto num = [&](const char* key, int& out) {
+      if (args.count(key)) out = std::stoi(args.at(key));
+    };
+    text("--model", opt.model);
+    text("--preset", opt.preset);
+    text("--raw", opt.raw);
+    text("--device", opt.device);
+    text("--precision", opt.precision);
+    text("--mode", opt.mode);
+    if (args.count("--size")) {
+      const auto s = args.at("--size");
+      opt.width = std::stoi(s.substr(0, s.find('x')));
+      opt.height = std::stoi(s.substr(s.find('x') + 1));
+    }
+    if (args.count("--tubes")) opt.tubes = parse_list(args.at("--tubes"));
+    num("--input-size", opt.input_size);
+    num("--clip", opt.clip);
+    num("--overlap", opt.overlap);
+    num("--clips", opt.clips);
+    num("--steps", opt.steps);
+    num("--repeats", opt.repeats);
+    num("--point-limit", opt.point_limit);
+    num("--threads", opt.threads);
+    if (opt.threads > 0) at::set_num_threads(opt.threads);
+    if (opt.repeats < 1 || opt.steps < 1 || opt.clips < 1 || opt.overlap >= opt.clip) return usage();
+    if (!opt.model.empty()) {
+      run(opt, opt.model);
+      return 0;
+    }
     const auto path = (std::filesystem::temp_directory_path() /
-                       ("bench-engine-" + opt.preset + ".safetensors")).string();
+                       ("bench-engine-" + opt.preset + "-" + std::to_string(::getpid()) +
+                        ".safetensors"))
+                          .string();
     vmt::engine::ModelHeader header;
     header.config = vmt::model::preset(opt.preset);
     header.labels = {"object"};
-    header.name = "bench";
+    header.name = "random " + opt.preset;
     vmt::engine::save_model(vmt::engine::init_model(header.config, 1), header, path);
     run(opt, path);
     std::filesystem::remove(path);
-  } catch (const vmt::Error& e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "bench-engine: %s\n", e.what());
     return 1;
   }

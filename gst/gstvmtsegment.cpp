@@ -54,11 +54,13 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_INPUT_SIZE 360
 #define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
 #define DEFAULT_MAX_LAG 2
+#define DEFAULT_POINT_LIMIT 0
 #define MAX_TUBE_LENGTH 1000
 #define MAX_CLIP_LENGTH 100000
 #define MAX_INSTANCES 1000
 #define MAX_INPUT_SIZE 4096
 #define MAX_MAX_LAG 1000
+#define MAX_POINT_LIMIT 12000
 
 enum {
   PROP_0,
@@ -75,6 +77,7 @@ enum {
   PROP_INPUT_SIZE,
   PROP_PRECISION,
   PROP_MAX_LAG,
+  PROP_POINT_LIMIT,
   PROP_ACTIVE_DEVICE,
   PROP_STATS,
 };
@@ -96,6 +99,7 @@ struct Settings {
   guint input_size = DEFAULT_INPUT_SIZE;
   GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
   guint max_lag = DEFAULT_MAX_LAG;
+  guint point_limit = DEFAULT_POINT_LIMIT;
 };
 
 /* A buffer or serialized event waiting in the live queue. */
@@ -114,7 +118,9 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   out.engine.input_size = static_cast<int>(s.input_size);
   out.engine.max_instances = static_cast<int>(s.max_instances);
   out.engine.score_threshold = static_cast<float>(s.score_threshold);
-  out.engine.feature_cache = s.mode == GST_VMT_SEGMENT_MODE_ONLINE;
+  out.engine.point_limit = static_cast<int>(s.point_limit);
+  // Online windows share all but one frame, offline clips their overlap: both reuse features.
+  out.engine.feature_cache = true;
   out.tubes.mode = s.mode == GST_VMT_SEGMENT_MODE_ONLINE ? vmt::TubeMode::Online
                                                          : vmt::TubeMode::Offline;
   out.tubes.max_tube_length = static_cast<int>(s.tube_length);
@@ -700,6 +706,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_INPUT_SIZE: s.input_size = g_value_get_uint(value); break;
     case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
     case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
+    case PROP_POINT_LIMIT: s.point_limit = g_value_get_uint(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -724,6 +731,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_INPUT_SIZE: g_value_set_uint(value, s.input_size); break;
     case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
     case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
+    case PROP_POINT_LIMIT: g_value_set_uint(value, s.point_limit); break;
     case PROP_ACTIVE_DEVICE:
       g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
       break;
@@ -812,6 +820,12 @@ static void install_properties(GObjectClass* gobject_class) {
                         "Online mode, live upstream: most frames waiting for inference; later "
                         "frames pass marked skipped (0 = infer each frame in the streaming thread)",
                         0, MAX_MAX_LAG, DEFAULT_MAX_LAG, rw));
+  g_object_class_install_property(gobject_class, PROP_POINT_LIMIT,
+      g_param_spec_uint("point-limit", "Point limit",
+                        "Refinement: incoherent points per frame the point transformer sees, at "
+                        "most (its cost grows with their square); 0 = exact, the model's own "
+                        "limit (official 12000)",
+                        0, MAX_POINT_LIMIT, DEFAULT_POINT_LIMIT, rw));
   g_object_class_install_property(gobject_class, PROP_ACTIVE_DEVICE,
       g_param_spec_string("active-device", "Active device",
                           "The device in use while running", nullptr, ro));

@@ -27,18 +27,7 @@ PixelFormat pixel_format(GstVideoFormat format) {
   }
 }
 
-/// The mask of one instance cropped to its bounding box, as the metadata stores it.
-GstVmtMask* cropped_mask(const Rle& rle, const BoundingBox& box) {
-  const Bitmap full = rle_decode(rle);
-  const auto pixels = full.data();  // row-major, size().width per row
-  const size_t frame_width = full.size().width;
-  std::vector<guint8> crop(static_cast<size_t>(box.width) * box.height);
-  for (std::uint32_t y = 0; y < box.height; ++y) {
-    const auto row = pixels.subspan((box.y + y) * frame_width + box.x, box.width);
-    std::copy(row.begin(), row.end(), crop.begin() + static_cast<size_t>(y) * box.width);
-  }
-  return gst_vmt_mask_new(box.width, box.height, crop.data(), crop.size());
-}
+
 
 }  // namespace
 
@@ -161,7 +150,7 @@ GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const TubeResult result = engine_->run_tube(job.frames.begin, frames);
+  const TubeResult result = engine_->run_tube(TubeInput{job.frames.begin, frames, job.emit});
   stats_.inference_ms_total +=
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ++stats_.tubes_run;
@@ -210,8 +199,8 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
   meta->skipped = !tube_index.has_value();
   const auto& labels = engine_->model().labels;
   for (const TrackedInstance& instance : result.instances) {
-    const BoundingBox box = rle_bbox(instance.mask);
-    if (box.width == 0 || box.height == 0) continue;
+    const BoundingBox& box = instance.mask.box;
+    if (instance.mask.empty()) continue;
     auto found = first_seen_.find(instance.track_id);
     if (found == first_seen_.end() && tube_index)
       found = first_seen_.emplace(instance.track_id, FirstSeen{*tube_index, stream_index}).first;
@@ -220,7 +209,8 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
                                       static_cast<size_t>(instance.category) <= labels.size()
                                   ? labels[instance.category - 1]
                                   : "class " + std::to_string(instance.category);
-    GstVmtMask* mask = cropped_mask(instance.mask, box);
+    GstVmtMask* mask = gst_vmt_mask_new(box.width, box.height, instance.mask.pixels.data(),
+                                        instance.mask.pixels.size());
     gst_vmt_frame_meta_add_instance(meta, instance.track_id, instance.category, label.c_str(),
                                     instance.score, box.x, box.y, box.width, box.height,
                                     static_cast<guint64>(first), static_cast<guint64>(seen_at),

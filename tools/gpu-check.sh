@@ -40,9 +40,14 @@ run_bench() {
   timeout "${BENCH_TIMEOUT:-150}" "$build/benchmarks/$@" 2>&1 | tee -a "$out/benchmarks.txt"
 }
 run_bench bench-ms-deform-attn gpu
-run_bench bench-detector gpu 3
+# vmt_r50 (random weights): offline 40/10 clips at 360p, then online steps at 1296x720 against
+# tube length, fp32 and fp16, each beside the all-frames path (--compare) in the same run.
 run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 640x360 --input-size 360 \
-  --frames 40 --tube 30 --steps 10
+  --mode offline --clip 40 --overlap 10 --clips 3 --repeats 3 --compare
+run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 640x360 --input-size 360 \
+  --mode offline --clip 40 --overlap 10 --clips 3 --repeats 3 --precision fp16
 run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
-  --frames 10 --tube 30 --steps 5
+  --mode online --tubes 1,10,30 --steps 10 --repeats 3 --compare
+run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
+  --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16
 run_bench bench-masks

@@ -166,7 +166,7 @@ int cmd_run(const std::string& path, const Args& args) {
               << result.instances.size() << " instances, " << ms << " ms\n";
     for (const auto& inst : result.instances) {
       std::uint64_t area = 0;
-      for (const auto& m : inst.masks) area += vmt::rle_area(m);
+      for (const auto& m : inst.frame_masks) area += vmt::cropped_area(m);
       const auto& labels = engine.model().labels;
       std::cout << "  score " << inst.score << " category " << inst.category << " ("
                 << labels.at(static_cast<std::size_t>(inst.category - 1)) << ") mask pixels "

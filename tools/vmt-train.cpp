@@ -9,6 +9,7 @@
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
 //                   [--refine 1] [--qsg-points 3000]
 //   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
+//                   [--point-limit N]
 //   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
 //   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
 #include <torch/torch.h>
@@ -26,6 +27,9 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "engine/model_file.h"
 #include "model/refinement_head.h"
 #include "model/vmt_detector.h"
@@ -33,6 +37,7 @@
 #include "train/losses.h"
 #include "train/trainer.h"
 #include "cli_args.h"
+#include "vmt/engine.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 
@@ -54,6 +59,7 @@ int usage() {
       "      [--time-limit SECONDS] [--init FILE]\n"
       "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
+      "      [--point-limit N]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>).\n";
@@ -207,53 +213,45 @@ std::pair<std::int64_t, std::int64_t> eval_size(const vmt::train::VideoEntry& v,
   return vmt::train::resized_size(v.height, v.width, size, 100000, 32);
 }
 
-/// Per video, the whole video as one clip: the top-`top` (query, class) pairs with their refined
-/// masks (coarse ones for a model without refinement) resized to the frame size, as YouTube-VIS
-/// results JSON.
+/// Per video, the whole video as one clip through vmt::Engine (the path vmtsegment runs: the same
+/// resize, instance selection, refinement and mask rule): the top-`top` (query, class) pairs with
+/// their final masks, as YouTube-VIS results JSON.
 int cmd_predict(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
-  const auto device = pick_device(a.get("device", "auto"));
-  auto loaded = load_on(model_path, device);
-  auto& det = vmt::engine::detector_of(loaded.module);
-  const auto size = static_cast<std::int64_t>(a.get_num("size", 96));
-  const auto top = static_cast<std::int64_t>(a.get_num("top", 10));
-  torch::NoGradGuard no_grad;
+  vmt::EngineOptions options;
+  options.model_path = model_path;
+  options.device = vmt::parse_device(a.get("device", "auto"));
+  options.input_size = static_cast<int>(a.get_num("size", 96));
+  options.max_instances = static_cast<int>(a.get_num("top", 10));
+  options.point_limit = static_cast<int>(a.get_num("point-limit", 0));
+  vmt::Engine engine(options);
+  const fs::path images = fs::path(a.require("data")) / "JPEGImages";
   nlohmann::json results = nlohmann::json::array();
-  for (std::size_t vi = 0; vi < data.videos().size(); ++vi) {
-    const auto& v = data.videos()[vi];
-    const auto [h, w] = eval_size(v, size);
-    std::vector<std::int64_t> frames(v.file_names.size());
-    for (std::size_t i = 0; i < frames.size(); ++i) frames[i] = static_cast<std::int64_t>(i);
-    const auto clip = data.load(vi, frames, h, w, false);
-    const auto frames_on_device = clip.frames.to(device);
-    const auto out = det->forward(frames_on_device);
-    const auto probs = out.pred_logits[0].sigmoid().to(torch::kCPU);  // [Q, C]
-    const auto num_labels = static_cast<std::int64_t>(loaded.header.labels.size());
-    const auto flat = probs.narrow(1, 1, num_labels).flatten();
-    const auto k = std::min<std::int64_t>(top, flat.numel());
-    const auto [scores, idx] = flat.topk(k);
-    const auto queries = (idx / num_labels).to(device);
-    // A query can appear in several (query, class) pairs: masks per distinct query.
-    const auto [distinct, row_of_pair, counts] = at::_unique2(queries, true, true, false);
-    const auto logits = loaded.header.config.use_refinement
-                            ? vmt::model::refine_masks(loaded.module, out, frames_on_device, distinct)
-                            : det->coarse_mask_logits(out, distinct);  // [K', T, h, w]
-    const auto binary = vmt::model::final_masks(logits, v.height, v.width)
-                            .index_select(0, row_of_pair)
-                            .to(torch::kCPU, torch::kUInt8)
-                            .contiguous();
-    for (std::int64_t j = 0; j < k; ++j) {
+  for (const auto& v : data.videos()) {
+    std::vector<cv::Mat> frames;
+    std::vector<vmt::ImageView> views;
+    for (const auto& name : v.file_names) {
+      cv::Mat bgr = cv::imread((images / name).string(), cv::IMREAD_COLOR);
+      if (bgr.empty()) throw Error(ErrorCode::CorruptData, "cannot read frame " + (images / name).string());
+      cv::Mat rgb;
+      cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+      frames.push_back(std::move(rgb));
+    }
+    for (const auto& f : frames) {
+      views.push_back({vmt::PixelFormat::RGB, f.cols, f.rows, {f.data, nullptr, nullptr},
+                       {static_cast<int>(f.step[0]), 0, 0}});
+    }
+    engine.clear_cache();
+    const auto tube = engine.run_tube(0, views);
+    for (const auto& instance : tube.instances) {
       nlohmann::json segs = nlohmann::json::array();
-      for (std::int64_t t = 0; t < binary.size(1); ++t) {
-        const auto m = binary[j][t].contiguous();
-        const vmt::BitmapView view{{m.data_ptr<std::uint8_t>(), static_cast<std::size_t>(m.numel())},
-                                   {v.height, v.width}};
-        const auto rle = vmt::rle_encode(view);
-        segs.push_back({{"size", {v.height, v.width}}, {"counts", vmt::rle_to_string(rle)}});
+      for (const auto& mask : instance.frame_masks) {
+        segs.push_back({{"size", {mask.frame.height, mask.frame.width}},
+                        {"counts", vmt::rle_to_string(vmt::rle_encode(mask))}});
       }
       results.push_back({{"video_id", v.id},
-                         {"category_id", idx[j].item<std::int64_t>() % num_labels + 1},
-                         {"score", scores[j].item<double>()},
+                         {"category_id", instance.category},
+                         {"score", instance.score},
                          {"segmentations", segs}});
     }
   }

@@ -34,7 +34,7 @@ TEST(EngineGpu, Fp32MatchesCpu) {
   ASSERT_EQ(a.instances.size(), b.instances.size());
   for (std::size_t i = 0; i < a.instances.size(); ++i) {
     EXPECT_NEAR(a.instances[i].score, b.instances[i].score, 1e-3);
-    EXPECT_GE(vmt::rle_tube_iou(a.instances[i].masks, b.instances[i].masks), 0.9);
+    EXPECT_GE(vmt_test::frame_mask_tube_iou(a.instances[i], b.instances[i]), 0.9);
   }
 }
 
@@ -44,7 +44,7 @@ TEST(EngineGpu, HalfPrecisionsRun) {
   for (const auto p : {vmt::Precision::Float16, vmt::Precision::BFloat16}) {
     vmt::Engine gpu(options("cuda:0", p));
     const auto r = gpu.run_tube(0, vmt_test::views(clip));
-    for (const auto& inst : r.instances) EXPECT_EQ(inst.masks.size(), 2u);
+    for (const auto& inst : r.instances) EXPECT_EQ(inst.frame_masks.size(), 2u);
   }
 }
 
@@ -72,6 +72,7 @@ TEST(EngineGpu, HalfPrecisionScoresMatchFp32) {
   }
 }
 
+// The feature cache against recomputing every frame: the same instances to fp32 rounding.
 TEST(EngineGpu, CacheEqualsRecompute) {
   REQUIRE_CUDA();
   auto o = options("cuda:0", vmt::Precision::Float32);
@@ -80,16 +81,37 @@ TEST(EngineGpu, CacheEqualsRecompute) {
   vmt::Engine fresh(o);
   const auto clip = vmt_test::make_clip(12, 96, 64, vmt::PixelFormat::RGB);
   const auto all = vmt_test::views(clip);
+  vmt_test::Comparison c;
   for (int step = 0; step + 4 <= 12; ++step) {
     const auto tube = std::span(all).subspan(static_cast<std::size_t>(step), 4);
-    const auto a = cached.run_tube(step, tube);
-    const auto b = fresh.run_tube(step, tube);
-    ASSERT_EQ(a.instances.size(), b.instances.size());
-    for (std::size_t i = 0; i < a.instances.size(); ++i) {
-      EXPECT_EQ(a.instances[i].score, b.instances[i].score);
-      EXPECT_EQ(a.instances[i].masks, b.instances[i].masks);
-    }
+    const vmt::TubeInput input{step, tube, {step + 3, step + 4}};
+    vmt_test::compare_frame(cached.run_tube(input), fresh.run_tube(input), 3, 3,
+                            "step " + std::to_string(step), c);
   }
+  EXPECT_EQ(c.count_mismatches, 0) << c.first_mismatch;
+  EXPECT_LE(c.max_score_difference, 1e-4);
+  EXPECT_GE(c.min_mask_iou, 0.98);
+}
+
+// Emit-only refinement on the GPU equals refining the whole tube (same kernels, frame by frame).
+TEST(EngineGpu, EmittedFrameEqualsWholeTubeRefinement) {
+  REQUIRE_CUDA();
+  auto o = options("cuda:0", vmt::Precision::Float32);
+  vmt::Engine emitted(o);
+  o.mask_scope = vmt::MaskScope::AllFrames;
+  vmt::Engine whole(o);
+  const auto clip = vmt_test::make_clip(10, 96, 64, vmt::PixelFormat::RGB);
+  const auto all = vmt_test::views(clip);
+  vmt_test::Comparison c;
+  for (int step = 0; step + 4 <= 10; ++step) {
+    const auto tube = std::span(all).subspan(static_cast<std::size_t>(step), 4);
+    vmt_test::compare_frame(emitted.run_tube(vmt::TubeInput{step, tube, {step + 3, step + 4}}),
+                            whole.run_tube(vmt::TubeInput{step, tube, {}}), 3, 3,
+                            "step " + std::to_string(step), c);
+  }
+  EXPECT_EQ(c.count_mismatches, 0) << c.first_mismatch;
+  EXPECT_LE(c.max_score_difference, 1e-5);
+  EXPECT_GE(c.min_mask_iou, 0.999);
 }
 
 }  // namespace

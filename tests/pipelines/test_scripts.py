@@ -9,9 +9,8 @@ import signal
 import struct
 import subprocess
 import sys
-import time
 
-from pipeline_test_support import (DEMO_MODEL, DEMO_VIDEO, FIXTURE_VIDEOS, SOURCE_ROOT, Gst,
+from pipeline_test_support import (DEMO_MODEL, FIXTURE_VIDEOS, SOURCE_ROOT, Gst,
                                    count_decoded_frames, main, run, temporary_folder)
 
 PIPELINES = os.path.join(SOURCE_ROOT, "pipelines")
@@ -71,19 +70,23 @@ def test_rtsp_dry_run_uses_uridecodebin():
     assert "mode=online" in line and "name=pay0" in line and line.endswith(")"), line
 
 
-def test_rtsp_serves_the_demo():
-    """rtsp.sh on the demo video, port 0: an RTSP client gets segmented, re-encoded frames."""
-    server = subprocess.Popen([f"{PIPELINES}/rtsp.sh", DEMO_VIDEO, "--port", "0",
-                               "--address", "127.0.0.1", "--mount", "/demo"],
+def test_rtsp_serves_a_clip():
+    """rtsp.sh on a 24-frame clip, port 0: an RTSP client gets every segmented, re-encoded frame.
+    The client reads until the server's end of stream, however long inference takes (a bound
+    only catches a hang): the count does not depend on the machine's speed."""
+    clip = f"{FIXTURE_VIDEOS}/intact.mp4"
+    server = subprocess.Popen([f"{PIPELINES}/rtsp.sh", clip, "--port", "0",
+                               "--address", "127.0.0.1", "--mount", "/clip"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        ready, _, _ = select.select([server.stdout], [], [], 60)
-        assert ready, "rtsp.sh printed nothing within 60 s"
+        ready, _, _ = select.select([server.stdout], [], [], 120)
+        assert ready, "rtsp.sh printed nothing within 120 s"
         line = server.stdout.readline().strip()
-        match = re.fullmatch(r"serving (rtsp://127\.0\.0\.1:\d+/demo)", line)
+        match = re.fullmatch(r"serving (rtsp://127\.0\.0\.1:\d+/clip)", line)
         assert match, f"unexpected first line {line!r}; stderr: {server.stderr.read()}"
-        frames = receive_frames(match.group(1), wanted=12, timeout=180)
-        assert frames >= 12, f"only {frames} frames arrived"
+        frames, ended = receive_frames(match.group(1), timeout=600)
+        assert ended, f"no end of stream within 600 s ({frames} frames arrived)"
+        assert frames == count_decoded_frames(clip) == 24, f"{frames} of 24 frames arrived"
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -93,40 +96,23 @@ def test_rtsp_serves_the_demo():
             raise AssertionError("vmt-rtsp-serve did not stop on SIGTERM") from None
 
 
-def test_crowded_overlay_renders_a_small_png():
-    """crowded_overlay.py: a 768x576 PNG of 40 instances, under the 200 KB docs/ allows."""
-    with temporary_folder() as folder:
-        output = f"{folder}/crowded.png"
-        result = run([sys.executable, f"{PIPELINES}/crowded_overlay.py", output], timeout=120)
-        assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
-        with open(output, "rb") as f:
-            png = f.read()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", png[:16]
-        assert struct.unpack(">II", png[16:24]) == (768, 576), struct.unpack(">II", png[16:24])
-        assert len(png) < 200_000, f"{len(png)} bytes"
-
-
-def receive_frames(url, wanted, timeout):
-    """Decodes `url` until `wanted` frames have arrived (or EOS, an error, the timeout)."""
+def receive_frames(url, timeout):
+    """Decodes `url` until EOS, an error or the timeout: (frames, whether EOS came)."""
     pipeline = Gst.parse_launch(f"rtspsrc location={url} protocols=tcp ! decodebin ! "
                                 "fakesink name=sink signal-handoffs=true sync=false")
     frames = [0]
     pipeline.get_by_name("sink").connect("handoff", lambda *_: frames.__setitem__(0, frames[0] + 1))
     pipeline.set_state(Gst.State.PLAYING)
     bus = pipeline.get_bus()
-    deadline = time.monotonic() + timeout
     try:
-        while frames[0] < wanted and time.monotonic() < deadline:
-            message = bus.timed_pop_filtered(200 * Gst.MSECOND,
-                                             Gst.MessageType.EOS | Gst.MessageType.ERROR)
-            if message is not None and message.type == Gst.MessageType.ERROR:
-                error, debug = message.parse_error()
-                raise AssertionError(f"RTSP client: {error.message} ({debug})")
-            if message is not None:
-                break
+        message = bus.timed_pop_filtered(timeout * Gst.SECOND,
+                                         Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        if message is not None and message.type == Gst.MessageType.ERROR:
+            error, debug = message.parse_error()
+            raise AssertionError(f"RTSP client: {error.message} ({debug})")
+        return frames[0], message is not None
     finally:
         pipeline.set_state(Gst.State.NULL)
-    return frames[0]
 
 
 if __name__ == "__main__":

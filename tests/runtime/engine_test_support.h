@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "engine/model_file.h"
 #include "vmt/engine.h"
 #include "vmt/image.h"
+#include "vmt/mask.h"
 
 namespace vmt_test {
 
@@ -150,6 +153,132 @@ inline std::vector<vmt::ImageView> views(const std::vector<Frame>& frames) {
   std::vector<vmt::ImageView> out;
   for (const auto& f : frames) out.push_back(f.view);
   return out;
+}
+
+/// Tube mask IoU of two instances' frame masks (frames without one count as empty).
+inline double frame_mask_tube_iou(const vmt::TubeInstance& a, const vmt::TubeInstance& b) {
+  std::vector<vmt::Rle> ra, rb;
+  for (std::size_t f = 0; f < a.frame_masks.size() && f < b.frame_masks.size(); ++f) {
+    if (a.frame_masks[f].frame.pixels() == 0 || b.frame_masks[f].frame.pixels() == 0) continue;
+    ra.push_back(vmt::rle_encode(a.frame_masks[f]));
+    rb.push_back(vmt::rle_encode(b.frame_masks[f]));
+  }
+  return vmt::rle_tube_iou(ra, rb);
+}
+
+/// How two engines' results for the same frames compare.
+struct Comparison {
+  int steps_compared = 0, frames_compared = 0;
+  int mismatches = 0;        ///< frames whose instances are not bit-identical
+  int count_mismatches = 0;  ///< frames with a different number of instances
+  double max_score_difference = 0;
+  double min_mask_iou = 1;
+  long instances = 0;        ///< instances compared
+  std::size_t max_cached_frames = 0;
+  std::string first_mismatch;
+};
+
+/// The instances present on tube slot `slot` (non-empty frame mask), in result order.
+inline std::vector<const vmt::TubeInstance*> present_on(const vmt::TubeResult& r, std::size_t slot) {
+  std::vector<const vmt::TubeInstance*> out;
+  for (const auto& inst : r.instances) {
+    if (slot < inst.frame_masks.size() && !inst.frame_masks[slot].empty()) out.push_back(&inst);
+  }
+  return out;
+}
+
+/// Compares frame `slot` of `a` and `b` into `c` (`where` names it in the first mismatch).
+inline void compare_frame(const vmt::TubeResult& a, const vmt::TubeResult& b, std::size_t slot_a,
+                          std::size_t slot_b, const std::string& where, Comparison& c) {
+  const auto pa = present_on(a, slot_a), pb = present_on(b, slot_b);
+  ++c.frames_compared;
+  auto note = [&](const std::string& what) {
+    if (c.first_mismatch.empty()) c.first_mismatch = where + ": " + what;
+  };
+  bool identical = pa.size() == pb.size();
+  if (pa.size() != pb.size()) {
+    ++c.count_mismatches;
+    note(std::to_string(pa.size()) + " instances against " + std::to_string(pb.size()));
+  }
+  for (std::size_t i = 0; i < pa.size() && i < pb.size(); ++i) {
+    const auto& ma = pa[i]->frame_masks[slot_a];
+    const auto& mb = pb[i]->frame_masks[slot_b];
+    c.max_score_difference = std::max(c.max_score_difference,
+                                      static_cast<double>(std::abs(pa[i]->score - pb[i]->score)));
+    c.min_mask_iou = std::min(c.min_mask_iou, vmt::rle_iou(vmt::rle_encode(ma), vmt::rle_encode(mb)));
+    if (pa[i]->score != pb[i]->score || pa[i]->category != pb[i]->category || !(ma == mb)) {
+      if (identical) note("instance " + std::to_string(i) + " differs");
+      identical = false;
+    }
+    ++c.instances;
+  }
+  if (!identical) ++c.mismatches;
+}
+
+/// Online steps (tube = the last `tube` frames, the newest emitted) of two CPU engines on the
+/// same moving picture: `a` with `scope_a` and the feature cache, `b` with `scope_b` and the
+/// cache only if `same_cache`. Compares the emitted frame of every step.
+inline Comparison compare_online(const std::string& model, int tube, int steps,
+                                 vmt::MaskScope scope_a, vmt::MaskScope scope_b, bool same_cache) {
+  vmt::EngineOptions o;
+  o.model_path = model;
+  o.device = vmt::parse_device("cpu");
+  o.input_size = 0;
+  o.max_instances = 5;
+  o.mask_scope = scope_a;
+  vmt::Engine a(o);
+  o.mask_scope = scope_b;
+  o.feature_cache = same_cache;
+  vmt::Engine b(o);
+  const auto clip = make_clip(steps, 48, 40, vmt::PixelFormat::RGB);
+  const auto all = views(clip);
+  Comparison c;
+  for (int step = 0; step < steps; ++step) {
+    const int begin = std::max(0, step - tube + 1);
+    const auto frames = std::span(all).subspan(static_cast<std::size_t>(begin),
+                                               static_cast<std::size_t>(step - begin + 1));
+    const vmt::TubeInput input{begin, frames, {step, step + 1}};
+    const auto ra = a.run_tube(input);
+    const auto rb = b.run_tube(input);
+    c.max_cached_frames = std::max(c.max_cached_frames, a.cached_frames());
+    const auto slot = static_cast<std::size_t>(step - begin);
+    compare_frame(ra, rb, slot, slot, "step " + std::to_string(step), c);
+    ++c.steps_compared;
+  }
+  return c;
+}
+
+/// Offline clips of `clip` frames overlapping by `overlap` over `frames` frames: an engine that
+/// computes final masks for each clip's new frames only, against one that computes them for
+/// every frame of every clip. Compares every emitted frame.
+inline Comparison compare_clips(const std::string& model, int clip, int overlap, int frames) {
+  vmt::EngineOptions o;
+  o.model_path = model;
+  o.device = vmt::parse_device("cpu");
+  o.input_size = 0;
+  o.max_instances = 5;
+  vmt::Engine emitted(o);
+  o.mask_scope = vmt::MaskScope::AllFrames;
+  vmt::Engine whole(o);
+  const auto pictures = make_clip(frames, 48, 40, vmt::PixelFormat::RGB);
+  const auto all = views(pictures);
+  Comparison c;
+  int emitted_end = 0;
+  for (int begin = 0; emitted_end < frames; begin += clip - overlap) {
+    const int end = std::min(frames, begin + clip);
+    const auto span = std::span(all).subspan(static_cast<std::size_t>(begin),
+                                             static_cast<std::size_t>(end - begin));
+    const vmt::TubeInput input{begin, span, {emitted_end, end}};
+    const auto ra = emitted.run_tube(input);
+    const auto rb = whole.run_tube(vmt::TubeInput{begin, span, {}});
+    for (int f = emitted_end; f < end; ++f) {
+      const auto slot = static_cast<std::size_t>(f - begin);
+      compare_frame(ra, rb, slot, slot, "frame " + std::to_string(f), c);
+    }
+    emitted_end = end;
+    ++c.steps_compared;
+  }
+  return c;
 }
 
 }  // namespace vmt_test

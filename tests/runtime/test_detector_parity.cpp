@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/postprocess.h"
 #include "model/vmt_detector.h"
 #include "weights/safetensors.h"
 #include "weights/state_dict.h"
@@ -102,7 +103,7 @@ TEST(DetectorConfig, PresetsMatchOfficialDefaults) {
   EXPECT_EQ(r50.enc_n_points, 4);
   EXPECT_EQ(r50.dec_n_points, 4);
   EXPECT_EQ(r50.num_classes, 42);
-  EXPECT_EQ(r50.num_dynamic_params(), 169);
+  EXPECT_EQ(r50.mask_head_layout().num_params(), 169);
   EXPECT_EQ(vmt::model::vmt_r101().resnet_blocks(), (std::vector<std::int64_t>{3, 4, 23, 3}));
   EXPECT_NO_THROW(vmt::model::tiny().validate());
 }
@@ -136,16 +137,15 @@ TEST(DetectorStructure, Resnet101Layer3Depth) {
 TEST(DetectorStructure, TinyKeysAreOfficialStateDictKeys) { check_keys("tiny"); }
 TEST(DetectorStructure, R50KeysAreOfficialStateDictKeys) { check_keys("vmt_r50"); }
 
-// The official query selection: top-10 (query, class) scores, distinct queries.
-TEST(DetectorHeads, SelectQueriesTakesDistinctTopScoringQueries) {
-  auto logits = torch::full({1, 5, 3}, -10.0);
-  logits[0][4][1] = 5.0;
-  logits[0][4][2] = 4.0;
-  logits[0][1][0] = 3.0;
-  const auto sel = vmt::model::VmtDetectorImpl::select_queries(logits, 3, 10);
-  EXPECT_EQ(sel.numel(), 2);
-  EXPECT_EQ(sel[0].item<std::int64_t>(), 1);
-  EXPECT_EQ(sel[1].item<std::int64_t>(), 4);
+// The official query selection: top-K (query, class) scores, distinct queries.
+TEST(DetectorHeads, SelectionTakesDistinctTopScoringQueries) {
+  auto logits = torch::full({5, 3}, -10.0);
+  logits[4][1] = 5.0;
+  logits[4][2] = 4.0;
+  logits[1][0] = 3.0;
+  const auto sel = vmt::model::select_instances(logits, 3);
+  ASSERT_EQ(sel.picks.size(), 3u);
+  EXPECT_EQ(sel.queries, (std::vector<std::int64_t>{4, 1}));
 }
 
 // Tiny preset, 3 frames 48x80: backbone, encoder, decoder, heads and coarse masks.

@@ -125,9 +125,36 @@ TEST(EngineRun, ResultShape) {
     EXPECT_GE(inst.category, 1);
     EXPECT_LE(inst.category, 3);
     EXPECT_GE(inst.score, o.score_threshold);
+    // frame masks at the frame size, association masks at 1/4 of the model input (48 × 64)
+    ASSERT_EQ(inst.frame_masks.size(), 3u);
+    for (const auto& m : inst.frame_masks) EXPECT_EQ(m.frame, (vmt::MaskSize{60, 80}));
     ASSERT_EQ(inst.masks.size(), 3u);
-    for (const auto& m : inst.masks) EXPECT_EQ(m.size, (vmt::MaskSize{60, 80}));
+    for (const auto& m : inst.masks) EXPECT_EQ(m.size, (vmt::MaskSize{12, 16}));
   }
+}
+
+// Only the frames asked for get frame masks; the others have none. A range outside the tube is
+// refused.
+TEST(EngineRun, FrameMasksOnlyForTheEmittedFrames) {
+  auto o = cpu_options(vmt_test::make_model_file("small"));
+  Engine engine(o);
+  const auto clip = vmt_test::make_clip(4, 64, 48, PixelFormat::RGB);
+  const auto v = vmt_test::views(clip);
+  const auto r = engine.run_tube(vmt::TubeInput{10, v, {12, 14}});
+  ASSERT_GT(r.instances.size(), 0u);
+  bool any = false;
+  for (const auto& inst : r.instances) {
+    ASSERT_EQ(inst.frame_masks.size(), 4u);
+    EXPECT_EQ(inst.frame_masks[0], vmt::CroppedMask{});
+    EXPECT_EQ(inst.frame_masks[1], vmt::CroppedMask{});
+    for (const std::size_t f : {2u, 3u}) {
+      EXPECT_EQ(inst.frame_masks[f].frame, (vmt::MaskSize{48, 64}));
+      any = any || !inst.frame_masks[f].empty();
+    }
+  }
+  EXPECT_TRUE(any);
+  expect_error([&] { engine.run_tube(vmt::TubeInput{10, v, {12, 15}}); },
+               ErrorCode::InvalidArgument, "not all in the tube");
 }
 
 TEST(EngineRun, RunTwiceGivesIdenticalResults) {
@@ -142,9 +169,10 @@ TEST(EngineRun, RunTwiceGivesIdenticalResults) {
   ASSERT_EQ(a.instances.size(), c.instances.size());
   for (std::size_t i = 0; i < a.instances.size(); ++i) {
     EXPECT_EQ(a.instances[i].score, b.instances[i].score);
+    EXPECT_EQ(a.instances[i].frame_masks, b.instances[i].frame_masks);
     EXPECT_EQ(a.instances[i].masks, b.instances[i].masks);
     EXPECT_EQ(a.instances[i].score, c.instances[i].score);
-    EXPECT_EQ(a.instances[i].masks, c.instances[i].masks);
+    EXPECT_EQ(a.instances[i].frame_masks, c.instances[i].frame_masks);
   }
 }
 
@@ -166,11 +194,11 @@ TEST(EngineRun, EveryPixelFormatMatchesRgb) {
       if (!yuv) {
         EXPECT_EQ(a.score, b.score);
         EXPECT_EQ(a.category, b.category);
-        EXPECT_EQ(a.masks, b.masks);
+        EXPECT_EQ(a.frame_masks, b.frame_masks);
         continue;
       }
       EXPECT_NEAR(a.score, b.score, 0.02) << static_cast<int>(format);
-      EXPECT_GE(vmt::rle_tube_iou(a.masks, b.masks), 0.8) << static_cast<int>(format);
+      EXPECT_GE(vmt_test::frame_mask_tube_iou(a, b), 0.8) << static_cast<int>(format);
     }
   }
 }
@@ -190,36 +218,66 @@ TEST(EngineCache, StagesEqualForward) {
   EXPECT_TRUE(whole.reference_points.equal(split.reference_points));
 }
 
-// Online mode over 100 steps: the cached engine gives exactly the results of recomputing every
-// tube, and keeps at most one tube of frames.
-TEST(EngineCache, CacheEqualsRecomputeOver100OnlineSteps) {
-  const auto path = vmt_test::make_model_file("tiny");
-  auto o = cpu_options(path);
-  o.max_instances = 5;
-  Engine cached(o);
-  o.feature_cache = false;
-  Engine fresh(o);
-  constexpr int kTube = 3, kSteps = 100;
-  const auto clip = vmt_test::make_clip(kSteps + kTube - 1, 32, 32, PixelFormat::RGB);
-  const auto all = vmt_test::views(clip);
-  std::size_t instances = 0;
-  for (int step = 0; step < kSteps; ++step) {
-    const auto tube = std::span(all).subspan(static_cast<std::size_t>(step), kTube);
-    const auto a = cached.run_tube(step, tube);
-    const auto b = fresh.run_tube(step, tube);
-    EXPECT_LE(cached.cached_frames(), static_cast<std::size_t>(kTube));
-    ASSERT_EQ(a.instances.size(), b.instances.size()) << "step " << step;
-    for (std::size_t i = 0; i < a.instances.size(); ++i) {
-      ASSERT_EQ(a.instances[i].score, b.instances[i].score) << "step " << step;
-      ASSERT_EQ(a.instances[i].category, b.instances[i].category) << "step " << step;
-      ASSERT_EQ(a.instances[i].masks, b.instances[i].masks) << "step " << step;
-    }
-    instances += a.instances.size();
-  }
-  EXPECT_GT(instances, 0u);
-  EXPECT_EQ(fresh.cached_frames(), 0u);
-  cached.clear_cache();
-  EXPECT_EQ(cached.cached_frames(), 0u);
+// Online mode over 100 steps: refining only the emitted (newest) frame gives exactly — bit for
+// bit — the classes, scores and masks that refining the whole tube gives for that frame.
+TEST(EngineOnline, EmittedFrameEqualsWholeTubeRefinementOver100Steps) {
+  constexpr int kTube = 4, kSteps = 100;
+  const auto r = vmt_test::compare_online(vmt_test::make_model_file("small"), kTube, kSteps,
+                                          vmt::MaskScope::Emitted, vmt::MaskScope::AllFrames,
+                                          /*same_cache=*/true);
+  EXPECT_EQ(r.steps_compared, kSteps);
+  EXPECT_EQ(r.mismatches, 0) << r.first_mismatch;
+  EXPECT_GT(r.instances, 0);
+}
+
+// Offline clips with overlap: frames emitted by a clip get exactly the masks of refining the
+// whole clip.
+TEST(EngineOffline, EmittedFramesEqualWholeClipRefinementWithOverlap) {
+  const auto r = vmt_test::compare_clips(vmt_test::make_model_file("small"), /*clip=*/8,
+                                         /*overlap=*/3, /*frames=*/30);
+  EXPECT_GT(r.frames_compared, 20);
+  EXPECT_EQ(r.mismatches, 0) << r.first_mismatch;
+  EXPECT_GT(r.instances, 0);
+}
+
+// The feature cache (one new frame per online step, the rest reused) against recomputing every
+// frame as one batch each step: the same instances to fp32 rounding, and at most one tube of
+// frames kept.
+TEST(EngineCache, CachedEqualsRecomputedOverOnlineSteps) {
+  constexpr int kTube = 3, kSteps = 30;
+  const auto r = vmt_test::compare_online(vmt_test::make_model_file("small"), kTube, kSteps,
+                                          vmt::MaskScope::Emitted, vmt::MaskScope::Emitted,
+                                          /*same_cache=*/false);
+  EXPECT_EQ(r.steps_compared, kSteps);
+  EXPECT_EQ(r.count_mismatches, 0) << r.first_mismatch;
+  EXPECT_LE(r.max_score_difference, 1e-4);
+  EXPECT_GE(r.min_mask_iou, 0.98);
+  EXPECT_LE(r.max_cached_frames, static_cast<std::size_t>(kTube));
+}
+
+// Offline clips that share frames reuse them: a clip after an overlapping one encodes only its
+// new frames; a flush (clear_cache) or another frame size encodes everything again.
+TEST(EngineCache, OverlappingClipsEncodeOnlyNewFrames) {
+  auto o = cpu_options(vmt_test::make_model_file("small"));
+  o.stage_timings = true;
+  Engine engine(o);
+  const auto clip = vmt_test::make_clip(10, 64, 48, PixelFormat::RGB);
+  const auto v = vmt_test::views(clip);
+  engine.run_tube(0, std::span(v).subspan(0, 6));
+  EXPECT_EQ(engine.last_timings().frames_encoded, 6);
+  engine.run_tube(4, std::span(v).subspan(4, 6));  // frames 4, 5 are shared
+  EXPECT_EQ(engine.last_timings().frames_encoded, 4);
+  EXPECT_EQ(engine.cached_frames(), 6u);
+  engine.clear_cache();
+  engine.run_tube(4, std::span(v).subspan(4, 6));
+  EXPECT_EQ(engine.last_timings().frames_encoded, 6);
+  const auto other = vmt_test::make_clip(6, 96, 64, PixelFormat::RGB);
+  engine.run_tube(4, vmt_test::views(other));
+  EXPECT_EQ(engine.last_timings().frames_encoded, 6);
+  const auto t = engine.last_timings();
+  EXPECT_GT(t.total_ms, 0.0);
+  EXPECT_GE(t.total_ms + 1e-9, t.preprocess_ms + t.encode_ms + t.decode_ms + t.masks_ms +
+                                   t.refine_ms + t.output_ms);
 }
 
 // Calls from several threads are serialised and give the single-thread result.

@@ -7,16 +7,17 @@
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
 
-#include "engine/postprocess.h"
+#include "engine/mask_output.h"
 #include "engine/preprocess.h"
 #include "engine_test_support.h"
 #include "model/config.h"
+#include "model/postprocess.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 
 namespace {
 
-using vmt::engine::Pick;
+using vmt::model::Pick;
 
 torch::Tensor logits_of(const std::vector<std::vector<float>>& scores) {
   // the logits whose sigmoid is `scores`: [Q, C]
@@ -108,10 +109,12 @@ TEST(EngineRules, InvalidFramesAreRefused) {
   }
 }
 
-// top-K over the flattened query × class scores, highest first.
+// top-K over the flattened query × class scores, highest first; distinct queries in order of
+// first appearance.
 TEST(EngineRules, TopPairsOverQueriesAndClasses) {
   const auto logits = logits_of({{0.1f, 0.9f, 0.2f}, {0.8f, 0.3f, 0.95f}, {0.05f, 0.5f, 0.6f}});
-  const auto picks = vmt::engine::top_pairs(logits, 3);
+  const auto selection = vmt::model::select_instances(logits, 3);
+  const auto& picks = selection.picks;
   ASSERT_EQ(picks.size(), 3u);
   EXPECT_EQ(picks[0].query, 1);
   EXPECT_EQ(picks[0].cls, 2);
@@ -120,21 +123,25 @@ TEST(EngineRules, TopPairsOverQueriesAndClasses) {
   EXPECT_EQ(picks[1].cls, 1);
   EXPECT_EQ(picks[2].query, 1);
   EXPECT_EQ(picks[2].cls, 0);
-  EXPECT_EQ(vmt::engine::distinct_queries(picks), (std::vector<std::int64_t>{1, 0}));
-  EXPECT_EQ(vmt::engine::top_pairs(logits, 100).size(), 9u);  // K larger than Q × C
+  EXPECT_EQ(selection.queries, (std::vector<std::int64_t>{1, 0}));
+  EXPECT_EQ(vmt::model::select_instances(logits, 100).picks.size(), 9u);  // K larger than Q × C
 }
 
-// Threshold, category and empty-mask rules; one query may give several instances.
+// Threshold, category and empty-mask rules; one query may give several instances; frame masks
+// only on the mask frames, association masks on every frame.
 TEST(EngineRules, AssembleAppliesOfficialRules) {
   // queries 0, 1, 2; query 2's masks are empty everywhere
-  const std::vector<Pick> picks{{0, 1, 0.9f}, {1, 2, 0.8f}, {0, 3, 0.7f}, {2, 1, 0.6f},
-                                {1, 0, 0.5f}, {1, 4, 0.4f}, {0, 2, 0.0005f}};
-  const std::vector<std::int64_t> queries{0, 1, 2};
+  vmt::model::Selection selection{{{0, 1, 0.9f}, {1, 2, 0.8f}, {0, 3, 0.7f}, {2, 1, 0.6f},
+                                   {1, 0, 0.5f}, {1, 4, 0.4f}, {0, 2, 0.0005f}},
+                                  {0, 1, 2}};
   auto masks = at::full({3, 2, 4, 4}, -5.f);
   masks.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(0, 2)}, 5.f);
   masks.index_put_({1, 1, 2, 2}, 5.f);
-  const auto instances =
-      vmt::engine::assemble_instances(picks, queries, masks, 8, 8, 0.001f, /*num_labels=*/3);
+  vmt::engine::TubeLogits logits;
+  logits.selection = &selection;
+  logits.final_logits = masks;
+  logits.tube_frames = 2;  // association on the final masks (no coarse logits)
+  const auto instances = vmt::engine::assemble_instances(logits, 8, 8, 0.001f, /*num_labels=*/3);
   // kept: (0,1), (0,3) [query 0]; (1,2) [query 1]; dropped: (2,1) empty masks, (1,0) class 0,
   // (1,4) past the labels, (0,2) under the threshold
   ASSERT_EQ(instances.size(), 3u);
@@ -142,21 +149,39 @@ TEST(EngineRules, AssembleAppliesOfficialRules) {
   EXPECT_EQ(instances[1].category, 3);
   EXPECT_EQ(instances[2].category, 2);
   EXPECT_FLOAT_EQ(instances[2].score, 0.8f);
-  EXPECT_EQ(instances[0].masks, instances[1].masks);
-  ASSERT_EQ(instances[2].masks.size(), 2u);
-  EXPECT_EQ(vmt::rle_area(instances[2].masks[0]), 0u);  // frame 0 empty, frame 1 not
-  EXPECT_GT(vmt::rle_area(instances[2].masks[1]), 0u);
-  EXPECT_EQ(instances[0].masks[0].size, (vmt::MaskSize{8, 8}));
-  EXPECT_EQ(vmt::rle_area(instances[0].masks[0]), 32u);  // the top half
+  EXPECT_EQ(instances[0].frame_masks, instances[1].frame_masks);
+  ASSERT_EQ(instances[2].frame_masks.size(), 2u);
+  EXPECT_TRUE(instances[2].frame_masks[0].empty());  // frame 0 empty, frame 1 not
+  EXPECT_FALSE(instances[2].frame_masks[1].empty());
+  EXPECT_EQ(instances[0].frame_masks[0].frame, (vmt::MaskSize{8, 8}));
+  EXPECT_EQ(vmt::cropped_area(instances[0].frame_masks[0]), 32u);  // the top half
+  EXPECT_EQ(instances[0].frame_masks[0].box, (vmt::BoundingBox{0, 0, 8, 4}));
+  EXPECT_EQ(instances[0].masks[0], vmt::rle_encode(instances[0].frame_masks[0]));
+
+  // coarse association masks, final masks of frame 1 only: query 2 (empty final mask) stays
+  // when its coarse mask is not empty
+  auto coarse = at::full({3, 2, 2, 2}, -5.f);
+  coarse.index_put_({2, 0, 0, 0}, 5.f);
+  logits.final_logits = masks.slice(1, 1, 2);
+  logits.coarse_logits = coarse;
+  logits.mask_begin = 1;
+  const auto partial = vmt::engine::assemble_instances(logits, 8, 8, 0.001f, 3);
+  ASSERT_EQ(partial.size(), 4u);  // (0,1), (0,3), (1,2) and now (2,1)
+  EXPECT_EQ(partial[3].category, 1);
+  EXPECT_EQ(partial[3].frame_masks[0], vmt::CroppedMask{});  // not a mask frame
+  EXPECT_TRUE(partial[3].frame_masks[1].empty());
+  ASSERT_EQ(partial[3].masks.size(), 2u);
+  EXPECT_EQ(partial[3].masks[0].size, (vmt::MaskSize{2, 2}));
+  EXPECT_EQ(vmt::rle_area(partial[3].masks[0]), 1u);
 }
 
 // Masks: the logits resized bilinearly (align_corners = false) to the frame size, then
-// sigmoid > 0.5 (the official order: interpolate, then sigmoid).
+// sigmoid > 0.5 (the official order: interpolate, then sigmoid), cropped to their box.
 TEST(EngineRules, MasksResizeBilinearToFrameSize) {
   namespace F = torch::nn::functional;
   const auto logits = at::tensor({-2.f, 1.f, 3.f, -0.5f, 0.25f, -4.f}).view({1, 2, 3});
-  const auto rles = vmt::engine::masks_to_rle(logits, 7, 11);
-  ASSERT_EQ(rles.size(), 1u);
+  const auto masks = vmt::engine::frame_masks(logits, 7, 11);
+  ASSERT_EQ(masks.size(), 1u);
   const auto reference = (F::interpolate(logits.unsqueeze(0), F::InterpolateFuncOptions()
                                                                   .size(std::vector<std::int64_t>{7, 11})
                                                                   .mode(torch::kBilinear)
@@ -164,12 +189,10 @@ TEST(EngineRules, MasksResizeBilinearToFrameSize) {
                               .sigmoid() > 0.5)
                              .to(torch::kUInt8)
                              .contiguous();
-  const auto decoded = vmt::rle_decode(rles[0]);
-  const auto got = decoded.data();
-  ASSERT_EQ(got.size(), 77u);
-  EXPECT_TRUE(std::equal(got.begin(), got.end(), reference.data_ptr<std::uint8_t>()));
-  EXPECT_GT(vmt::rle_area(rles[0]), 0u);
-  EXPECT_LT(vmt::rle_area(rles[0]), 77u);
+  const vmt::BitmapView expected{{reference.data_ptr<std::uint8_t>(), 77}, {7, 11}};
+  EXPECT_EQ(masks[0], vmt::crop_to_box(expected));
+  EXPECT_GT(vmt::cropped_area(masks[0]), 0u);
+  EXPECT_LT(vmt::cropped_area(masks[0]), 77u);
 }
 
 // The JSON form of the config round-trips and refuses unknown fields.

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/postprocess.h"
 #include "model/refinement_head.h"
 #include "weights/safetensors.h"
 #include "weights/state_dict.h"
@@ -76,8 +77,9 @@ void check_parity(const std::string& preset) {
 
   // the official selection is the detector's select_queries (as a set)
   const auto det = model->detector->forward(frames);
-  const auto selected = vmt::model::VmtDetectorImpl::select_queries(det.pred_logits, 10, 10);
-  EXPECT_TRUE(at::equal(selected, std::get<0>(queries.sort())));
+  const auto selected = vmt::model::select_instances(det.pred_logits[0], 10);
+  EXPECT_TRUE(at::equal(std::get<0>(selected.query_tensor(torch::kCPU).sort()),
+                        std::get<0>(queries.sort())));
 
   vmt::model::RefinementTrace trace;
   const auto logits = vmt::model::refine_masks(model, det, frames, queries, &trace);

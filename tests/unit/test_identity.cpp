@@ -1,6 +1,7 @@
 // IdentityAssigner: score filter, per-frame limit, track ids across clips and online windows.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -29,15 +30,16 @@ const MaskSize kSize{40, 200};
 // A 10×10 box whose left edge is at x on every frame of `frames` (x may depend on the frame).
 TubeInstance box_tube(FrameRange frames, float score, const std::function<int(std::int64_t)>& x,
                       int category = 1) {
-  TubeInstance instance{score, category, {}};
+  TubeInstance instance{score, category, {}, {}};
   for (std::int64_t f = frames.begin; f < frames.end; ++f) {
     const int left = x(f);
-    if (left < 0 || left + 10 > static_cast<int>(kSize.width)) {
-      instance.masks.push_back(vmt::rle_empty(kSize));
-    } else {
-      const auto l = static_cast<std::uint32_t>(left);
-      instance.masks.push_back(vmt::rle_encode(vmt::test::rect_bitmap(kSize, l, 5, l + 10, 15).view()));
-    }
+    const auto l = static_cast<std::uint32_t>(std::max(left, 0));
+    const auto box = left < 0 || left + 10 > static_cast<int>(kSize.width)
+                         ? vmt::Bitmap(kSize)
+                         : vmt::test::rect_bitmap(kSize, l, 5, l + 10, 15);
+    // the same mask for association and as the emitted frame mask
+    instance.masks.push_back(vmt::rle_encode(box.view()));
+    instance.frame_masks.push_back(vmt::crop_to_box(box.view()));
   }
   return instance;
 }
@@ -52,7 +54,7 @@ TubeJob job_for(std::uint64_t index, FrameRange frames, FrameRange emit, std::in
 
 // Track id of the instance on `frame` whose box mask equals `mask`'s left edge x.
 std::uint64_t id_at(const FrameResult& frame, int x) {
-  const Rle expected = vmt::rle_encode(vmt::test::rect_bitmap(kSize, x, 5, x + 10, 15).view());
+  const auto expected = vmt::crop_to_box(vmt::test::rect_bitmap(kSize, x, 5, x + 10, 15).view());
   for (const auto& instance : frame.instances)
     if (instance.mask == expected) return instance.track_id;
   return 0;

@@ -217,3 +217,50 @@ TEST(Rle, EncodeRejectsSizeMismatch) {
   std::vector<std::uint8_t> out(5);
   EXPECT_THROW(vmt::rle_decode_into(vmt::rle_empty({2, 3}), out), vmt::Error);
 }
+
+// --- CroppedMask ---------------------------------------------------------------------------
+
+// Cropping keeps the tight box and its pixels; its RLE is the whole frame's, byte for byte.
+TEST(CroppedMask, CropAndEncodeEqualTheWholeFrame) {
+  const MaskSize sizes[] = {{1, 1}, {7, 13}, {64, 48}, {33, 200}};
+  std::uint32_t seed = 1;
+  for (const auto size : sizes) {
+    for (int blocks : {0, 1, 3}) {
+      const Bitmap mask = vmt::test::blocky_bitmap(size, blocks, seed++);
+      const auto cropped = vmt::crop_to_box(mask.view());
+      const Rle whole = vmt::rle_encode(mask.view());
+      EXPECT_EQ(cropped.frame, size);
+      EXPECT_EQ(cropped.box, vmt::rle_bbox(whole));
+      EXPECT_EQ(vmt::cropped_area(cropped), vmt::rle_area(whole));
+      EXPECT_EQ(cropped.empty(), vmt::rle_area(whole) == 0);
+      EXPECT_EQ(vmt::rle_encode(cropped), whole) << size.height << "x" << size.width;
+      for (std::uint32_t y = 0; y < cropped.box.height; ++y)
+        for (std::uint32_t x = 0; x < cropped.box.width; ++x)
+          ASSERT_EQ(cropped.pixels[y * cropped.box.width + x],
+                    mask.at(cropped.box.x + x, cropped.box.y + y));
+    }
+  }
+  // noise, foreground touching every border
+  const Bitmap noisy = vmt::test::random_bitmap({31, 17}, 0.5, 9);
+  EXPECT_EQ(vmt::rle_encode(vmt::crop_to_box(noisy.view())), vmt::rle_encode(noisy.view()));
+}
+
+// Nonzero bytes count as foreground and are stored as 1.
+TEST(CroppedMask, NormalisesNonzeroBytes) {
+  std::vector<std::uint8_t> pixels(4 * 5, 0);
+  pixels[1 * 5 + 2] = 255;
+  pixels[2 * 5 + 3] = 7;
+  const auto cropped = vmt::crop_to_box({pixels, {4, 5}});
+  EXPECT_EQ(cropped.box, (vmt::BoundingBox{2, 1, 2, 2}));
+  EXPECT_EQ(cropped.pixels, (std::vector<std::uint8_t>{1, 0, 0, 1}));
+}
+
+// A box outside its frame or pixels that do not fill it are refused.
+TEST(CroppedMask, InconsistentMasksAreRefused) {
+  vmt::CroppedMask bad{{10, 10}, {8, 0, 4, 2}, std::vector<std::uint8_t>(8, 1)};
+  EXPECT_THROW(vmt::rle_encode(bad), vmt::Error);
+  bad.box = {0, 0, 4, 2};
+  bad.pixels.resize(7);
+  EXPECT_THROW(vmt::rle_encode(bad), vmt::Error);
+  EXPECT_THROW(vmt::crop_to_box({std::vector<std::uint8_t>(5), {2, 3}}), vmt::Error);
+}

@@ -23,6 +23,20 @@ namespace vmt {
 
 enum class Precision { Float32, Float16, BFloat16 };
 
+/// Which frames of a tube get final masks, and what association across tubes compares.
+enum class MaskScope {
+  /// Final (refined) masks only for the frames a call emits; association compares the model's
+  /// coarse masks of every frame (cheap, at 1/4 of the input size). Online steps cost the same
+  /// whatever the tube's length. The default.
+  Emitted,
+  /// Final masks of every frame of every tube, and association on them: the engine before it
+  /// became real-time, kept as the reference the tests and benchmarks compare against.
+  AllFrames,
+};
+
+/// The refinement's points per frame for `exact` (the model's own limit, official 12000).
+inline constexpr int kExactPointLimit = 0;
+
 struct EngineOptions {
   std::string model_path;            ///< a .safetensors file written by vmt-convert or vmt-train
   DeviceSpec device{};               ///< auto, cpu, cuda:N (resolved with resolve_device)
@@ -31,6 +45,34 @@ struct EngineOptions {
   int max_instances = 10;            ///< top-K (query, class) pairs kept per tube
   float score_threshold = 0.001f;    ///< pairs scoring below are dropped
   bool feature_cache = true;         ///< reuse per-frame backbone/encoder outputs across tubes
+  /// Incoherent points the refinement's point transformer sees per frame, at most (its cost grows
+  /// with their square): kExactPointLimit = the model's limit (official 12000), else 1 … 12000
+  /// (docs/benchmarks.md measures what smaller budgets cost).
+  int point_limit = kExactPointLimit;
+  MaskScope mask_scope = MaskScope::Emitted;
+  /// Measure per-stage times (last_timings()); on CUDA this synchronises between stages.
+  bool stage_timings = false;
+};
+
+/// One run_tube call: a tube of frames and the frames whose final masks are wanted.
+struct TubeInput {
+  std::int64_t first_frame = 0;       ///< stream index of frames[0]
+  std::span<const ImageView> frames;  ///< the tube, in order, all the same size
+  /// Stream frames that get final masks (TubeInstance::frame_masks), within the tube; empty =
+  /// every frame. With MaskScope::AllFrames every frame gets them anyway.
+  FrameRange emit;
+};
+
+/// Milliseconds per stage of the last run_tube (EngineOptions::stage_timings).
+struct StageTimings {
+  double preprocess_ms = 0;  ///< pixel formats, resize, normalisation
+  double encode_ms = 0;      ///< backbone, encoder, mask features of the frames not cached
+  double decode_ms = 0;      ///< decoder and heads over the tube, instance selection
+  double masks_ms = 0;       ///< coarse masks of the selected instances
+  double refine_ms = 0;      ///< refinement head on the frames with final masks
+  double output_ms = 0;      ///< final masks at frame size, crops, association RLEs
+  double total_ms = 0;
+  std::int64_t frames_encoded = 0;  ///< frames that went through the backbone in this call
 };
 
 /// What the model file says about itself.
@@ -54,12 +96,18 @@ class Engine {
   /// The device actually in use (never Auto).
   DeviceSpec device() const noexcept;
 
-  /// Runs VMT on one tube: `frames[i]` is stream frame `first_frame + i`, all the same size.
-  /// Returns the tube's instances (top-K, scores ≥ threshold, categories 1-based), each with one
-  /// COCO RLE mask per frame at the frames' own resolution. With the feature cache on, frames seen
-  /// in the previous call under the same index are not run through the backbone/encoder again;
-  /// the result is the same as without the cache.
+  /// Runs VMT on one tube. Returns the tube's instances (top-K, scores ≥ threshold, categories
+  /// 1-based), each with association masks for every frame of the tube and final masks at the
+  /// frames' own resolution, cropped to their boxes, for the `emit` frames (TubeInstance). With
+  /// the feature cache on, frames seen in the previous call under the same index are not run
+  /// through the backbone/encoder again, and the frames that are run go through it as one batch;
+  /// the result equals the uncached one to fp32 rounding.
+  TubeResult run_tube(const TubeInput& input);
+  /// run_tube with every frame emitted: `frames[i]` is stream frame `first_frame + i`.
   TubeResult run_tube(std::int64_t first_frame, std::span<const ImageView> frames);
+
+  /// Stage times of the last run_tube (all zero unless EngineOptions::stage_timings).
+  StageTimings last_timings() const;
 
   /// Forgets cached per-frame features (flush, seek, caps change, new stream).
   void clear_cache();

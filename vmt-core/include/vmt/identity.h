@@ -7,8 +7,9 @@
 //    highest scores first; an instance whose mask is empty on a frame is absent from that frame;
 //  - Association::None (the paper's default for clips): every tube's instances get fresh ids;
 //  - Association::TubeMaskIoU (the option for clips, and how online windows keep identities): the
-//    new tube's instances are matched greedily to the previous tube's by Tube Mask IoU on the frames
-//    both tubes contain, highest IoU first, each side used once, only at IoU ≥ `match_iou`. When the
+//    new tube's instances are matched greedily to the previous tube's by Tube Mask IoU (of their
+//    association masks) on the frames both tubes contain, highest IoU first, each side used once,
+//    only at IoU ≥ `match_iou`. When the
 //    tubes share no frame (online L = 1, clips with O = 0) the previous tube's last frame is compared
 //    with the new tube's first frame instead, if they are adjacent. Unmatched instances get new ids.
 //  - Ids start at 1 and never repeat within a stream (0 is never a track id).
@@ -22,11 +23,18 @@
 
 namespace vmt {
 
-/// One instance the model found in a tube.
+/// One instance the model found in a tube. Two sets of masks, one per frame of the tube each:
+///  - `masks` are what association compares: the instance on every frame, at any resolution
+///    common to the stream (the engine gives the model's cheap coarse masks here, or the final
+///    masks in its `all-frames` mode); an empty mask = absent;
+///  - `frame_masks` are what is emitted: the final masks, at the frame's resolution, cropped to
+///    their boxes. Only the frames a job emits need them (the engine computes no others; an
+///    empty CroppedMask = absent there).
 struct TubeInstance {
   float score = 0.f;       ///< confidence in [0, 1]
   int category = 0;        ///< class id as the model numbers it
-  std::vector<Rle> masks;  ///< one per frame of the tube, in order; an empty mask = absent
+  std::vector<Rle> masks;  ///< association masks, one per frame of the tube, in order
+  std::vector<CroppedMask> frame_masks;  ///< final masks, one per frame of the tube, in order
 };
 
 /// Everything the model found in one tube.
@@ -40,7 +48,7 @@ struct TrackedInstance {
   std::uint64_t track_id = 0;
   float score = 0.f;
   int category = 0;
-  Rle mask;
+  CroppedMask mask;  ///< its final mask on the frame (never empty)
 };
 
 /// The final result of one frame: its instances, highest score first.
@@ -78,9 +86,9 @@ class IdentityAssigner {
   explicit IdentityAssigner(const IdentityConfig& config);
 
   /// Takes the model's result for `job` (jobs in the scheduler's order) and returns one
-  /// FrameResult per frame of `job.emit`, in order (possibly with no instance). Throws if
-  /// `result.frames` differs from `job.frames`, an instance has the wrong number of masks, or a
-  /// score is NaN. A job with index 0 starts a new sequence: nothing is matched against the past.
+  /// FrameResult per frame of `job.emit`, in order (possibly with no instance), with the
+  /// instances' frame_masks. Throws if `result.frames` differs from `job.frames`, an instance has
+  /// the wrong number of masks or frame masks, or a score is NaN. A job with index 0 starts a new sequence: nothing is matched against the past.
   std::vector<FrameResult> assign(const TubeJob& job, const TubeResult& result);
 
   /// Flush/seek: forgets the previous tube so nothing is matched across the discontinuity; ids

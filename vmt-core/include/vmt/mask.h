@@ -88,6 +88,29 @@ struct BoundingBox {
   friend bool operator==(const BoundingBox&, const BoundingBox&) = default;
 };
 
+/// A binary mask kept as the pixels of its bounding box, with the size of the frame it lies in:
+/// what vmt::Engine returns for the frames it emits and what GstVmtFrameMeta stores (a mask is
+/// usually a small part of its frame).
+struct CroppedMask {
+  MaskSize frame;                    ///< the whole frame's size
+  BoundingBox box;                   ///< tight box of the foreground; all zero when empty
+  std::vector<std::uint8_t> pixels;  ///< box.height rows of box.width bytes, 0 or 1
+
+  /// True when no pixel is set.
+  bool empty() const noexcept { return box.width == 0 || box.height == 0; }
+  friend bool operator==(const CroppedMask&, const CroppedMask&) = default;
+};
+
+/// The tight box of `frame_mask`'s foreground (nonzero bytes) and its pixels (normalised to 0/1).
+CroppedMask crop_to_box(BitmapView frame_mask);
+
+/// Number of foreground pixels.
+std::uint64_t cropped_area(const CroppedMask& mask) noexcept;
+
+/// The whole-frame canonical COCO RLE of `mask` (what rle_encode gives for the uncropped frame).
+/// Throws if the box does not fit the frame or the pixels do not fill the box.
+Rle rle_encode(const CroppedMask& mask);
+
 /// Encodes a row-major mask (nonzero = foreground) as canonical COCO RLE.
 Rle rle_encode(BitmapView mask);
 

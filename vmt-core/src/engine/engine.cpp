@@ -5,133 +5,26 @@
 
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
-#include <torch/nn/functional/upsampling.h>
+#include <torch/cuda.h>
 
 #include <ATen/ops/tensor.h>
-#include <ATen/ops/topk.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
-#include <map>
 #include <mutex>
 #include <new>
 #include <string>
 #include <utility>
 
+#include "../model/tube_inference.h"
+#include "frame_encoder.h"
+#include "mask_output.h"
 #include "model_file.h"
-#include "postprocess.h"
 #include "preprocess.h"
 #include "vmt/error.h"
 
 namespace vmt {
-
-namespace F = torch::nn::functional;
-
-// --- post-processing (postprocess.h) ---------------------------------------------------------
-
-namespace engine {
-
-std::vector<Pick> top_pairs(const torch::Tensor& logits, std::int64_t k) {
-  const auto scores = logits.to(torch::kFloat32).sigmoid().flatten().cpu();
-  const auto classes = logits.size(1);
-  const auto [values, indices] = at::topk(scores, std::min<std::int64_t>(k, scores.numel()));
-  std::vector<Pick> picks;
-  const auto v = values.accessor<float, 1>();
-  const auto i = indices.accessor<std::int64_t, 1>();
-  for (std::int64_t n = 0; n < v.size(0); ++n) {
-    picks.push_back({i[n] / classes, i[n] % classes, v[n]});
-  }
-  return picks;
-}
-
-std::vector<std::int64_t> distinct_queries(const std::vector<Pick>& picks) {
-  std::vector<std::int64_t> queries;
-  for (const auto& p : picks) {
-    if (std::find(queries.begin(), queries.end(), p.query) == queries.end()) {
-      queries.push_back(p.query);
-    }
-  }
-  return queries;
-}
-
-std::vector<Rle> masks_to_rle(const torch::Tensor& logits, std::int64_t frame_height,
-                              std::int64_t frame_width) {
-  const auto resized = F::interpolate(logits.to(torch::kFloat32).unsqueeze(1),
-                                      F::InterpolateFuncOptions()
-                                          .size(std::vector<std::int64_t>{frame_height, frame_width})
-                                          .mode(torch::kBilinear)
-                                          .align_corners(false));
-  const auto binary = (resized.sigmoid() > 0.5).to(torch::kUInt8).cpu().contiguous();
-  const MaskSize size{static_cast<std::uint32_t>(frame_height),
-                      static_cast<std::uint32_t>(frame_width)};
-  std::vector<Rle> rles;
-  const auto* data = binary.data_ptr<std::uint8_t>();
-  for (std::int64_t t = 0; t < binary.size(0); ++t) {
-    const std::span<const std::uint8_t> frame(data + t * size.pixels(), size.pixels());
-    rles.push_back(rle_encode(BitmapView{frame, size}));
-  }
-  return rles;
-}
-
-std::vector<TubeInstance> assemble_instances(const std::vector<Pick>& picks,
-                                             const std::vector<std::int64_t>& queries,
-                                             const torch::Tensor& mask_logits,
-                                             std::int64_t frame_height, std::int64_t frame_width,
-                                             float score_threshold, std::int64_t num_labels) {
-  auto wanted = [&](const Pick& p) {
-    return p.score >= score_threshold && p.cls >= 1 && p.cls <= num_labels;
-  };
-  std::vector<TubeInstance> instances;
-  for (std::size_t q = 0; q < queries.size(); ++q) {
-    bool any = false;
-    for (const auto& p : picks) any = any || (p.query == queries[q] && wanted(p));
-    if (!any) continue;  // no mask work for queries whose pairs are all dropped
-    auto masks = masks_to_rle(mask_logits[static_cast<std::int64_t>(q)], frame_height, frame_width);
-    bool empty = true;
-    for (const auto& m : masks) empty = empty && rle_area(m) == 0;
-    if (empty) continue;  // the official 'skip'
-    for (const auto& p : picks) {
-      if (p.query != queries[q] || !wanted(p)) continue;
-      instances.push_back({p.score, static_cast<int>(p.cls), masks});
-    }
-  }
-  return instances;
-}
-
-// --- feature cache -----------------------------------------------------------------------------
-
-/// Per-frame detector features (model::FrameFeatures of one frame) keyed by stream frame index,
-/// for one input size. Holds at most the frames of the last tube.
-class FeatureCache {
- public:
-  /// The cached features of `frame` at input size (h, w), or nullptr.
-  const model::FrameFeatures* find(std::int64_t frame, std::int64_t h, std::int64_t w) const {
-    if (h != height_ || w != width_) return nullptr;
-    const auto it = frames_.find(frame);
-    return it == frames_.end() ? nullptr : &it->second;
-  }
-  /// Stores `features` (one frame) for `frame`; a different input size empties the cache first.
-  void put(std::int64_t frame, model::FrameFeatures features) {
-    if (features.input_height != height_ || features.input_width != width_) clear();
-    height_ = features.input_height;
-    width_ = features.input_width;
-    frames_.insert_or_assign(frame, std::move(features));
-  }
-  /// Drops every frame outside [begin, end).
-  void retain(std::int64_t begin, std::int64_t end) {
-    std::erase_if(frames_, [&](const auto& item) { return item.first < begin || item.first >= end; });
-  }
-  void clear() {
-    frames_.clear();
-    height_ = width_ = -1;
-  }
-  std::size_t size() const { return frames_.size(); }
-
- private:
-  std::map<std::int64_t, model::FrameFeatures> frames_;
-  std::int64_t height_ = -1, width_ = -1;
-};
-
-}  // namespace engine
 
 // --- Engine ------------------------------------------------------------------------------------
 
@@ -183,6 +76,12 @@ void validate_options(const EngineOptions& o) {
   require(o.max_instances >= 1, "max_instances must be >= 1");
   require(std::isfinite(o.score_threshold) && o.score_threshold >= 0.f,
           "score_threshold must be finite and >= 0");
+  require(o.point_limit >= 0, "point_limit must be >= 0 (0 = exact)");
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
 }
 
 torch::Device torch_device(const DeviceSpec& spec) {
@@ -202,17 +101,18 @@ struct Engine::Impl {
   torch::ScalarType dtype = torch::kFloat32;
   model::ModelConfig config;
   engine::Model module{nullptr};
-  std::mutex mutex;  // serialises run_tube / clear_cache: the module and `cache`
-  engine::FeatureCache cache;
+  std::mutex mutex;  // serialises run_tube / clear_cache: the module, `encoder`, `timings`
+  engine::FrameEncoder encoder;
+  StageTimings timings;
 
   explicit Impl(const EngineOptions& o);
-  TubeResult run(std::int64_t first_frame, std::span<const ImageView> frames);
-  model::FrameFeatures frame_features(std::int64_t first_frame, const torch::Tensor& images);
-  torch::Tensor instance_mask_logits(const model::DetectorOutput& out, const torch::Tensor& images,
-                                     const std::vector<std::int64_t>& queries);
+  TubeResult run(const TubeInput& input);
+  /// Marks the end of a stage for `timings`: synchronises the device first (stage_timings only).
+  void mark(double StageTimings::*slot, std::chrono::steady_clock::time_point& since);
 };
 
-Engine::Impl::Impl(const EngineOptions& o) : options(o) {
+Engine::Impl::Impl(const EngineOptions& o)
+    : options(o), encoder(o.feature_cache, o.mask_scope == MaskScope::AllFrames) {
   validate_options(o);
   device_spec = resolve_device(o.device);
   if (o.precision != Precision::Float32 && device_spec.kind != DeviceKind::Cuda) {
@@ -232,38 +132,6 @@ Engine::Impl::Impl(const EngineOptions& o) : options(o) {
   // mixes fp32 position/reference tensors into its layers, which autocast reconciles per op.
   module->to(device, torch::kFloat32);
   module->eval();
-}
-
-model::FrameFeatures Engine::Impl::frame_features(std::int64_t first_frame,
-                                                  const torch::Tensor& images) {
-  // Every frame goes through the per-frame stage on its own (batch of 1), cached or not, so a
-  // tube's features do not depend on which of its frames were cached (bit-exact results).
-  auto& detector = engine::detector_of(module);
-  const auto t = images.size(0), h = images.size(2), w = images.size(3);
-  std::vector<model::FrameFeatures> parts;
-  parts.reserve(static_cast<std::size_t>(t));
-  for (std::int64_t i = 0; i < t; ++i) {
-    const auto frame = first_frame + i;
-    if (const auto* hit = options.feature_cache ? cache.find(frame, h, w) : nullptr) {
-      parts.push_back(*hit);
-      continue;
-    }
-    auto f = detector->encode_frames(images.slice(0, i, i + 1));
-    if (options.feature_cache) cache.put(frame, f);
-    parts.push_back(std::move(f));
-  }
-  if (options.feature_cache) cache.retain(first_frame, first_frame + t);
-  return model::FrameFeatures::cat(parts);
-}
-
-torch::Tensor Engine::Impl::instance_mask_logits(const model::DetectorOutput& out,
-                                                 const torch::Tensor& images,
-                                                 const std::vector<std::int64_t>& queries) {
-  // The refined masks (official pred_masks_refine), or the coarse ones of the dynamic mask head
-  // for models whose refinement head is untrained (ModelConfig::use_refinement).
-  const auto index = at::tensor(queries, torch::TensorOptions().dtype(torch::kInt64));
-  if (!config.use_refinement) return engine::detector_of(module)->coarse_mask_logits(out, index);
-  return model::refine_masks(module, out, images, index);
 }
 
 /// Enables CUDA autocast to `dtype` for one run when it is not fp32, restoring the previous
@@ -292,7 +160,33 @@ class RunPrecisionGuard {
   torch::ScalarType previous_dtype_ = torch::kHalf;
 };
 
-TubeResult Engine::Impl::run(std::int64_t first_frame, std::span<const ImageView> frames) {
+void Engine::Impl::mark(double StageTimings::*slot, std::chrono::steady_clock::time_point& since) {
+  if (!options.stage_timings) return;
+  if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? 0 : device.index());
+  timings.*slot += elapsed_ms(since);
+  since = std::chrono::steady_clock::now();
+}
+
+namespace {
+
+/// The tube-relative frames [begin, end) that get final masks.
+std::pair<std::int64_t, std::int64_t> mask_frames(const TubeInput& input, MaskScope scope) {
+  const auto count = static_cast<std::int64_t>(input.frames.size());
+  if (scope == MaskScope::AllFrames || input.emit.empty()) return {0, count};
+  const FrameRange tube{input.first_frame, input.first_frame + count};
+  if (input.emit.begin < tube.begin || input.emit.end > tube.end) {
+    throw Error(ErrorCode::InvalidArgument,
+                "run_tube: emit frames [" + std::to_string(input.emit.begin) + ", " +
+                    std::to_string(input.emit.end) + ") are not all in the tube [" +
+                    std::to_string(tube.begin) + ", " + std::to_string(tube.end) + ")");
+  }
+  return {input.emit.begin - tube.begin, input.emit.end - tube.begin};
+}
+
+}  // namespace
+
+TubeResult Engine::Impl::run(const TubeInput& input) {
+  const auto frames = input.frames;
   if (frames.empty()) throw Error(ErrorCode::InvalidArgument, "run_tube: no frames");
   const auto height = frames[0].height, width = frames[0].width;
   for (const auto& f : frames) {
@@ -300,22 +194,74 @@ TubeResult Engine::Impl::run(std::int64_t first_frame, std::span<const ImageView
       throw Error(ErrorCode::InvalidArgument, "run_tube: frames of one tube must have one size");
     }
   }
+  const auto count = static_cast<std::int64_t>(frames.size());
+  const auto [mask_begin, mask_end] = mask_frames(input, options.mask_scope);
   c10::InferenceMode guard;
   const RunPrecisionGuard precision(dtype);
-  const auto images = engine::preprocess(frames, options.input_size, device, torch::kFloat32);
-  const auto features = frame_features(first_frame, images);
-  const auto out = engine::detector_of(module)->decode_tube(features);
-  const auto picks =
-      engine::top_pairs(out.pred_logits[0].to(torch::kFloat32), options.max_instances);
-  const auto queries = engine::distinct_queries(picks);
-  // Post-processing in fp32 whatever the run's precision.
-  const auto logits = instance_mask_logits(out, images, queries).to(torch::kFloat32);
+  timings = {};
+  const auto started = std::chrono::steady_clock::now();
+  auto since = started;
+
+  // The model input of the frames that are encoded now and of the mask frames, in one pass.
+  const auto [h, w] = engine::resized_size(height, width, options.input_size);
+  const auto missing = encoder.missing(input.first_frame, count, h, w, mask_begin, mask_end);
+  std::vector<std::int64_t> needed = missing;
+  for (auto f = mask_begin; f < mask_end; ++f) needed.push_back(f);
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  std::vector<ImageView> views;
+  views.reserve(needed.size());
+  for (const auto f : needed) views.push_back(frames[static_cast<std::size_t>(f)]);
+  const auto images = engine::preprocess(views, options.input_size, device, torch::kFloat32);
+  auto rows_of = [&](auto first, auto last) {  // rows of `images` holding tube frames first…last
+    std::vector<std::int64_t> rows;
+    for (auto it = first; it != last; ++it) {
+      rows.push_back(std::lower_bound(needed.begin(), needed.end(), *it) - needed.begin());
+    }
+    return images.index_select(0, at::tensor(rows, torch::kInt64).to(device));
+  };
+  std::vector<std::int64_t> mask_list;
+  for (auto f = mask_begin; f < mask_end; ++f) mask_list.push_back(f);
+  const auto mask_images = rows_of(mask_list.begin(), mask_list.end());
+  const auto new_images = rows_of(missing.begin(), missing.end());
+  mark(&StageTimings::preprocess_ms, since);
+
+  auto& detector = engine::detector_of(module);
+  const auto encoded = encoder.encode(detector, input.first_frame, count, new_images, missing,
+                                      mask_begin, mask_end);
+  timings.frames_encoded = static_cast<std::int64_t>(missing.size());
+  mark(&StageTimings::encode_ms, since);
+
+  model::TubeRequest request;
+  request.mask_begin = mask_begin;
+  request.mask_end = mask_end;
+  request.coarse_masks = options.mask_scope == MaskScope::Emitted;
+  request.max_instances = options.max_instances;
+  request.min_score = options.score_threshold;
+  request.point_limit = options.point_limit;
+  model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
+  const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
+                                     options.stage_timings ? &tube_stages : nullptr);
+  since = std::chrono::steady_clock::now();
+  if (options.stage_timings) {
+    timings.decode_ms = tube_stages.decoder_ms + tube_stages.heads_ms;
+    timings.masks_ms = tube_stages.masks_ms;
+    timings.refine_ms = tube_stages.refine_ms;
+  }
 
   TubeResult result;
-  result.frames = {first_frame, first_frame + static_cast<std::int64_t>(frames.size())};
-  result.instances = engine::assemble_instances(picks, queries, logits, height, width,
-                                                options.score_threshold,
+  result.frames = {input.first_frame, input.first_frame + count};
+  engine::TubeLogits logits;
+  logits.selection = &out.selection;
+  // Post-processing in fp32 whatever the run's precision.
+  logits.final_logits = out.final_logits.to(torch::kFloat32);
+  if (out.coarse_logits.defined()) logits.coarse_logits = out.coarse_logits.to(torch::kFloat32);
+  logits.mask_begin = mask_begin;
+  logits.tube_frames = count;
+  result.instances = engine::assemble_instances(logits, height, width, options.score_threshold,
                                                 static_cast<std::int64_t>(info.labels.size()));
+  mark(&StageTimings::output_ms, since);
+  if (options.stage_timings) timings.total_ms = elapsed_ms(started);
   return result;
 }
 
@@ -331,19 +277,28 @@ const ModelInfo& Engine::model() const noexcept { return impl_->info; }
 
 DeviceSpec Engine::device() const noexcept { return impl_->device_spec; }
 
-TubeResult Engine::run_tube(std::int64_t first_frame, std::span<const ImageView> frames) {
+TubeResult Engine::run_tube(const TubeInput& input) {
   std::lock_guard lock(impl_->mutex);
-  return translate_errors("run_tube", [&] { return impl_->run(first_frame, frames); });
+  return translate_errors("run_tube", [&] { return impl_->run(input); });
+}
+
+TubeResult Engine::run_tube(std::int64_t first_frame, std::span<const ImageView> frames) {
+  return run_tube(TubeInput{first_frame, frames, {}});
+}
+
+StageTimings Engine::last_timings() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->timings;
 }
 
 void Engine::clear_cache() {
   std::lock_guard lock(impl_->mutex);
-  impl_->cache.clear();
+  impl_->encoder.clear();
 }
 
 std::size_t Engine::cached_frames() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->cache.size();
+  return impl_->encoder.cached();
 }
 
 }  // namespace vmt

@@ -24,22 +24,6 @@ std::vector<std::int64_t> ModelConfig::resnet_blocks() const {
               "ModelConfig: unsupported backbone '" + backbone + "' (resnet50, resnet101)");
 }
 
-std::int64_t ModelConfig::num_dynamic_params() const {
-  const std::int64_t in = mask_feat_channels() + (rel_coord ? 2 : 0);
-  const std::int64_t ch = dynamic_mask_channels;
-  std::int64_t total = 0;
-  for (std::int64_t l = 0; l < controller_layers; ++l) {
-    if (l == 0) {
-      total += in * ch + ch;
-    } else if (l == controller_layers - 1) {
-      total += ch + 1;
-    } else {
-      total += ch * ch + ch;
-    }
-  }
-  return total;
-}
-
 void ModelConfig::validate() const {
   (void)resnet_blocks();
   require(resnet_blocks().size() == 4, "resnet_depths must have 4 entries");

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dynamic_conv_layout.h"
+
 namespace vmt::model {
 
 struct ModelConfig {
@@ -62,8 +64,17 @@ struct ModelConfig {
   std::vector<std::int64_t> resnet_blocks() const;
   /// Input channels of the dynamic mask head: hidden_dim / 32.
   std::int64_t mask_feat_channels() const { return hidden_dim / 32; }
-  /// Number of parameters the controller emits per instance (169 for the presets).
-  std::int64_t num_dynamic_params() const;
+  /// The coarse mask head's dynamic convolutions (`controller`): mask features and, with
+  /// rel_coord, 2 relative coordinates in; its num_params() is what the controller emits (169
+  /// for the presets).
+  DynamicConvLayout mask_head_layout() const {
+    return {mask_feat_channels() + (rel_coord ? 2 : 0), dynamic_mask_channels, controller_layers};
+  }
+  /// The incoherent-level and refinement heads' (`controller_inc`, `controller_refine`): mask
+  /// features + 3 channels in (177 parameters for the presets).
+  DynamicConvLayout refine_head_layout() const {
+    return {mask_feat_channels() + 3, dynamic_mask_channels, controller_layers};
+  }
 
   /// Throws vmt::Error(InvalidArgument) naming the first inconsistent field.
   void validate() const;

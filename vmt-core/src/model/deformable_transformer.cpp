@@ -89,8 +89,7 @@ torch::Tensor MSDeformAttnImpl::project_value(const torch::Tensor& input,
                                               const torch::Tensor& padding_mask) {
   auto value = value_proj->forward(input);
   if (padding_mask.defined()) value = value.masked_fill(padding_mask.unsqueeze(-1), 0.0);
-  const auto n = input.size(0), t = input.size(1), s = input.size(2);
-  return value.reshape({n * t, s, n_heads, d_model / n_heads});
+  return value;
 }
 
 torch::Tensor MSDeformAttnImpl::encode(const torch::Tensor& query,
@@ -100,7 +99,8 @@ torch::Tensor MSDeformAttnImpl::encode(const torch::Tensor& query,
                                        const torch::Tensor& level_start_index,
                                        const torch::Tensor& padding_mask) {
   const auto n = query.size(0), t = query.size(1), lq = query.size(2);
-  const auto value = project_value(input, padding_mask);
+  const auto value =
+      project_value(input, padding_mask).reshape({n * t, input.size(2), n_heads, d_model / n_heads});
   const auto offsets =
       sampling_offsets->forward(query).view({n, t, lq, n_heads, n_levels, n_points, 2});
   auto weights = attention_weights->forward(query).view({n, t, lq, n_heads, n_levels * n_points});
@@ -121,12 +121,14 @@ torch::Tensor MSDeformAttnImpl::encode(const torch::Tensor& query,
 std::pair<torch::Tensor, torch::Tensor> MSDeformAttnImpl::decode(
     const torch::Tensor& query_box, const torch::Tensor& reference_points,
     const torch::Tensor& input, const torch::Tensor& spatial_shapes,
-    const torch::Tensor& level_start_index, const torch::Tensor& padding_mask) {
+    const torch::Tensor& level_start_index, const torch::Tensor& padding_mask,
+    const torch::Tensor& projected) {
   const auto n = input.size(0), t = input.size(1);
   const bool shared = query_box.dim() == 3;  // first layer: one box query for all frames
   const auto lq = shared ? query_box.size(1) : query_box.size(2);
   const auto qt = shared ? 1 : t;
-  const auto value = project_value(input, padding_mask);
+  const auto value = (projected.defined() ? projected : project_value(input, padding_mask))
+                         .reshape({n * t, input.size(2), n_heads, d_model / n_heads});
   const auto offsets =
       sampling_offsets->forward(query_box).view({n, qt, lq, n_heads, n_levels, n_points, 2});
   auto weights =
@@ -240,7 +242,7 @@ std::pair<torch::Tensor, torch::Tensor> DeformableTransformerDecoderLayerImpl::f
     const torch::Tensor& tgt_in, const torch::Tensor& tgt_box_in, const torch::Tensor& query_pos,
     const torch::Tensor& reference_points, const torch::Tensor& src,
     const torch::Tensor& spatial_shapes, const torch::Tensor& level_start_index,
-    const torch::Tensor& padding_mask) {
+    const torch::Tensor& padding_mask, const torch::Tensor& value) {
   // instance-query self attention
   auto tgt = norm2->forward(tgt_in + self_attention(self_attn, tgt_in, query_pos));
 
@@ -261,7 +263,7 @@ std::pair<torch::Tensor, torch::Tensor> DeformableTransformerDecoderLayerImpl::f
 
   // deformable cross attention of the box queries (the instance query's own input is unused)
   auto [tgt2, tgt2_box] = cross_attn->decode(query_box, reference_points, src, spatial_shapes,
-                                             level_start_index, padding_mask);
+                                             level_start_index, padding_mask, value);
   tgt_box = norm1_box->forward((tgt_box.dim() == 3 ? tgt_box.unsqueeze(1) : tgt_box) + tgt2_box);
   tgt_box = norm3_box->forward(
       tgt_box + linear2_box->forward(F::relu(linear1_box->forward(tgt_box))));
@@ -282,6 +284,17 @@ DeformableTransformerDecoderImpl::DeformableTransformerDecoderImpl(const ModelCo
   }
 }
 
+std::vector<torch::Tensor> DeformableTransformerDecoderImpl::project_values(
+    const torch::Tensor& src) {
+  std::vector<torch::Tensor> values;
+  values.reserve(layers->size());
+  for (const auto& layer : *layers) {
+    values.push_back(
+        layer->as<DeformableTransformerDecoderLayer>()->cross_attn->project_value(src, {}));
+  }
+  return values;
+}
+
 void DeformableTransformerDecoderImpl::set_bbox_embed(torch::nn::ModuleList heads) {
   bbox_embed = register_module("bbox_embed", std::move(heads));
 }
@@ -290,7 +303,7 @@ DecoderOutput DeformableTransformerDecoderImpl::forward(
     const torch::Tensor& tgt, const torch::Tensor& reference_points_in, const torch::Tensor& src,
     const torch::Tensor& spatial_shapes, const torch::Tensor& level_start_index,
     const torch::Tensor& valid_ratios, const torch::Tensor& query_pos,
-    const torch::Tensor& padding_mask) {
+    const torch::Tensor& padding_mask, const std::vector<torch::Tensor>& values) {
   DecoderOutput out;
   auto output = tgt;
   auto output_box = tgt;  // [N, Q, C] until the first layer makes it [N, T, Q, C]
@@ -301,7 +314,7 @@ DecoderOutput DeformableTransformerDecoderImpl::forward(
     const auto reference_input = reference.unsqueeze(3) * ratios.unsqueeze(1).unsqueeze(1);
     std::tie(output, output_box) = layers[lid]->as<DeformableTransformerDecoderLayer>()->forward(
         output, output_box, query_pos, reference_input, src, spatial_shapes, level_start_index,
-        padding_mask);
+        padding_mask, values.empty() ? torch::Tensor() : values[lid]);
     out.last_reference = reference;
     out.layers.push_back({output, output_box, reference});
     if (bbox_embed) {  // iterative box refinement
@@ -370,7 +383,8 @@ EncoderState DeformableTransformerImpl::encode(const std::vector<torch::Tensor>&
 }
 
 DecoderOutput DeformableTransformerImpl::decode(const EncoderState& state,
-                                                const torch::Tensor& query_embed) {
+                                                const torch::Tensor& query_embed,
+                                                const std::vector<torch::Tensor>& values) {
   const auto n = state.memory.size(0), t = state.memory.size(1);
   const auto parts = query_embed.split(d_model, 1);
   const auto query_pos = parts[0].unsqueeze(0).expand({n, -1, -1});
@@ -379,7 +393,7 @@ DecoderOutput DeformableTransformerImpl::decode(const EncoderState& state,
       {1, t, 1, 1});
   return decoder->forward(tgt, reference, state.memory, state.spatial_shapes,
                           state.level_start_index, state.valid_ratios, query_pos,
-                          state.mask_flatten);
+                          state.mask_flatten, values);
 }
 
 }  // namespace vmt::model

@@ -57,21 +57,25 @@ struct MSDeformAttnImpl : torch::nn::Module {
   /// memory around its own reference.
   ///   reference_points  [N, T, Q, L, 2] (x, y) or [N, T, Q, L, 4] (cx, cy, w, h), normalised
   ///   input             [N, T, S, C];  padding_mask [N, T, S] bool or undefined
+  ///   value             value_proj(input) [N, T, S, C] computed beforehand (a frame's own,
+  ///                     cacheable: see project_value) or undefined (computed from `input`)
   ///   returns           {output_proj(out), output_proj_box(out)}, both [N, T, Q, C]
   std::pair<torch::Tensor, torch::Tensor> decode(const torch::Tensor& query_box,
                                                  const torch::Tensor& reference_points,
                                                  const torch::Tensor& input,
                                                  const torch::Tensor& spatial_shapes,
                                                  const torch::Tensor& level_start_index,
-                                                 const torch::Tensor& padding_mask);
+                                                 const torch::Tensor& padding_mask,
+                                                 const torch::Tensor& value = {});
+
+  /// value_proj(input) zeroed at padding: [N, T, S, C]. Each frame's rows depend on that frame
+  /// alone, so the values of cached frames can be kept (the decoder's largest per-frame cost).
+  torch::Tensor project_value(const torch::Tensor& input, const torch::Tensor& padding_mask);
 
   std::int64_t d_model, n_levels, n_heads, n_points;
   torch::nn::Linear sampling_offsets{nullptr}, attention_weights{nullptr}, value_proj{nullptr},
       output_proj{nullptr}, output_proj_box{nullptr};
 
- private:
-  /// value_proj(input), zeroed at padding, as [N * T, S, M, C / M].
-  torch::Tensor project_value(const torch::Tensor& input, const torch::Tensor& padding_mask);
 };
 TORCH_MODULE(MSDeformAttn);
 
@@ -121,6 +125,7 @@ struct DeformableTransformerDecoderLayerImpl : torch::nn::Module {
   /// tgt [N, Q, C]; tgt_box [N, Q, C] or [N, T, Q, C]; query_pos [N, Q, C];
   /// reference_points [N, T, Q, L, 2|4]; src [N, T, S, C]; padding_mask [N, T, S] or undefined.
   /// Returns {tgt [N, Q, C], tgt_box [N, T, Q, C]}.
+  /// `value`: cross_attn's projection of src, computed beforehand, or undefined.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& tgt,
                                                   const torch::Tensor& tgt_box,
                                                   const torch::Tensor& query_pos,
@@ -128,7 +133,8 @@ struct DeformableTransformerDecoderLayerImpl : torch::nn::Module {
                                                   const torch::Tensor& src,
                                                   const torch::Tensor& spatial_shapes,
                                                   const torch::Tensor& level_start_index,
-                                                  const torch::Tensor& padding_mask);
+                                                  const torch::Tensor& padding_mask,
+                                                  const torch::Tensor& value = {});
 
   MSDeformAttn cross_attn{nullptr};
   torch::nn::LayerNorm norm1{nullptr}, norm1_box{nullptr};
@@ -171,10 +177,14 @@ struct DeformableTransformerDecoderImpl : torch::nn::Module {
   void set_bbox_embed(torch::nn::ModuleList heads);
   /// tgt, query_pos [N, Q, C]; reference_points [N, T, Q, 2]; src [N, T, S, C];
   /// valid_ratios [N, L, 2]; padding_mask [N, T, S] or undefined.
+  /// `values`: per layer, its cross attention's projection of src (project_values), or empty.
   DecoderOutput forward(const torch::Tensor& tgt, const torch::Tensor& reference_points,
                         const torch::Tensor& src, const torch::Tensor& spatial_shapes,
                         const torch::Tensor& level_start_index, const torch::Tensor& valid_ratios,
-                        const torch::Tensor& query_pos, const torch::Tensor& padding_mask);
+                        const torch::Tensor& query_pos, const torch::Tensor& padding_mask,
+                        const std::vector<torch::Tensor>& values = {});
+  /// Every layer's cross-attention value projection of an unpadded src [N, T, S, C].
+  std::vector<torch::Tensor> project_values(const torch::Tensor& src);
 
   torch::nn::ModuleList layers{nullptr};
   torch::nn::ModuleList bbox_embed{nullptr};
@@ -198,8 +208,10 @@ struct DeformableTransformerImpl : torch::nn::Module {
   EncoderState encode(const std::vector<torch::Tensor>& srcs,
                       const std::vector<torch::Tensor>& masks,
                       const std::vector<torch::Tensor>& pos_embeds);
-  /// query_embed [Q, 2C] (query position, then target). Returns the decoder's last layer.
-  DecoderOutput decode(const EncoderState& state, const torch::Tensor& query_embed);
+  /// query_embed [Q, 2C] (query position, then target). `values`: the decoder layers' value
+  /// projections of state.memory (DeformableTransformerDecoder::project_values) or empty.
+  DecoderOutput decode(const EncoderState& state, const torch::Tensor& query_embed,
+                       const std::vector<torch::Tensor>& values = {});
 
   std::int64_t d_model, nhead, num_feature_levels;
   torch::Tensor level_embed;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "dynamic_conv.h"
 #include "vmt/error.h"
 
 namespace vmt::model {
@@ -51,53 +52,6 @@ torch::Tensor nearest(const torch::Tensor& x, std::int64_t h, std::int64_t w) {
   return F::interpolate(x, F::InterpolateFuncOptions()
                                .size(std::vector<std::int64_t>{h, w})
                                .mode(torch::kNearest));
-}
-
-/// Number of dynamic parameters of controller_inc / controller_refine: layers of
-/// (in_channels + 3) → ch → … → 1 with biases (177 for the presets).
-std::int64_t num_inc_params(const ModelConfig& c) {
-  const auto in = c.mask_feat_channels() + 3, ch = c.dynamic_mask_channels;
-  std::int64_t total = 0;
-  for (std::int64_t l = 0; l < c.controller_layers; ++l) {
-    const auto in_l = l == 0 ? in : ch;
-    const auto out_l = l == c.controller_layers - 1 ? 1 : ch;
-    total += in_l * out_l + out_l;
-  }
-  return total;
-}
-
-/// The official mask_heads_forward with parse_dynamic_params(weight_nums_inc): per-instance 1×1
-/// convolutions. x: [T, K * in, H, W] (instance-major channels), params [K, P] → [T, K, H, W].
-torch::Tensor dynamic_convs(torch::Tensor x, const torch::Tensor& params, const ModelConfig& c) {
-  const auto k = params.size(0), layers = c.controller_layers, ch = c.dynamic_mask_channels;
-  const auto in = x.size(1) / k;
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(2 * layers));
-  for (std::int64_t l = 0; l < layers; ++l) {
-    const auto in_l = l == 0 ? in : ch;
-    const auto out_l = l == layers - 1 ? 1 : ch;
-    sizes[static_cast<std::size_t>(l)] = in_l * out_l;
-    sizes[static_cast<std::size_t>(layers + l)] = out_l;
-  }
-  const auto splits = params.split_with_sizes(sizes, 1);
-  for (std::int64_t l = 0; l < layers; ++l) {
-    const auto out_l = l == layers - 1 ? 1 : ch;
-    const auto weight = splits[static_cast<std::size_t>(l)].reshape({k * out_l, -1, 1, 1});
-    const auto bias = splits[static_cast<std::size_t>(layers + l)].reshape({k * out_l});
-    x = F::conv2d(x, weight, F::Conv2dFuncOptions().bias(bias).groups(k));
-    if (l < layers - 1) x = F::relu(x);
-  }
-  return x;  // [T, K, H, W]
-}
-
-/// ref [T, K, 2] (x, y pixels) minus the pixel centres of an h × w map of `stride`:
-/// [T, K, 2, h, w] (the official relative_coords).
-torch::Tensor relative_coords(const torch::Tensor& ref, std::int64_t h, std::int64_t w,
-                              std::int64_t stride) {
-  const auto t = ref.size(0), k = ref.size(1);
-  const auto locations = compute_locations(h, w, stride, ref.options());
-  return (ref.reshape({t, k, 1, 1, 2}) - locations.reshape({1, 1, h, w, 2}))
-      .to(torch::kFloat32)
-      .permute({0, 1, 4, 2, 3});
 }
 
 /// The official pos_embed of an all-valid [*, C, h, w] map (no −0.5 offset): [h * w, C],
@@ -179,7 +133,7 @@ VmtModelImpl::VmtModelImpl(const ModelConfig& c) : config(c) {
   register_module("controller", detector->controller);
   register_module("mask_head", detector->mask_head);
 
-  const auto d = c.hidden_dim, p = num_inc_params(c);
+  const auto d = c.hidden_dim, p = c.refine_head_layout().num_params();
   controller_inc = register_module("controller_inc", MLP(d, d, p, 3));
   controller_refine = register_module("controller_refine", MLP(d, d, p, 3));
   lay_hr1 = register_module("lay_hr1", conv(d, d, 3));
@@ -236,6 +190,88 @@ torch::Tensor final_masks(const torch::Tensor& logits, std::int64_t frame_height
              .sigmoid() > 0.5;
 }
 
+namespace {
+
+/// Step 1: the stride-4 features of every frame from the mask head's merged features and
+/// backbone layer1: {x_c [T, 64, H/4, W/4], features [T, 8, H/4, W/4]}.
+std::pair<torch::Tensor, torch::Tensor> stride4_features(VmtModelImpl& m, const DetectorOutput& det) {
+  auto x = F::relu(m.lay_hr1->forward(det.mask_feats_c));
+  x = det.layer1 + nearest(x, det.layer1.size(2), det.layer1.size(3));
+  auto x_c = F::relu(m.lay1_h->forward(x));
+  auto feats4 = F::relu(m.lay2_h->forward(x_c));
+  return {std::move(x_c), std::move(feats4)};
+}
+
+/// Step 4b: the point transformer over each frame's incoherent points, added back at the points.
+/// hr [T, 64, H2, W2] point features, boundary [T, 1, H2, W2]. Returns [T, 64, H2, W2].
+torch::Tensor transform_points(VmtModelImpl& m, const torch::Tensor& hr, const torch::Tensor& boundary,
+                               std::int64_t point_limit, const PointSampling& sampling,
+                               RefinementTrace* trace) {
+  const auto t = hr.size(0), h2 = hr.size(2), w2 = hr.size(3);
+  const auto pos = point_positions(h2, w2, kPointDim, hr.options());  // [H2*W2, 64]
+  if (trace) {
+    trace->points.clear();
+    trace->point_indices.clear();
+  }
+  const auto qsg_points = sampling.qsg_budget > 0
+                              ? sample_points_qsg(boundary.squeeze(1), sampling.qsg_budget,
+                                                  sampling.qsg_seed)
+                              : std::vector<torch::Tensor>{};
+  std::vector<torch::Tensor> frames;
+  frames.reserve(static_cast<std::size_t>(t));
+  for (std::int64_t f = 0; f < t; ++f) {
+    auto feat = hr[f].reshape({kPointDim, h2 * w2}).t();  // [H2*W2, 64]
+    const auto points = sampling.qsg_budget > 0 ? qsg_points[static_cast<std::size_t>(f)]
+                                                : select_points(boundary[f][0], point_limit);
+    if (trace) {
+      trace->points.push_back(points.size(0));
+      trace->point_indices.push_back(points);
+    }
+    if (points.size(0) > 0) {
+      const auto encoded =
+          m.encoder->forward(feat.index_select(0, points), pos.index_select(0, points));
+      feat = feat.index_add(0, points, encoded);
+    }
+    frames.push_back(feat.t().reshape({kPointDim, h2, w2}));
+  }
+  return at::stack(frames);
+}
+
+/// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
+/// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
+/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W]. Each branch's first convolution
+/// is linear in its input, so it runs on the shared channels once per frame and on the own
+/// channels once per instance, instead of on all 69 channels K times (the same sums, in another
+/// order: equal to fp32 rounding).
+torch::Tensor fuse_branches(VmtModelImpl& m, const torch::Tensor& shared, const torch::Tensor& own) {
+  const auto t = own.size(0), k = own.size(1), h = own.size(3), w = own.size(4);
+  const auto shared_channels = shared.size(1);
+  const auto own_flat = own.reshape({t * k, own.size(2), h, w});
+  torch::nn::Sequential* branches[] = {&m.conv_norm_relus_fuse_all_1, &m.conv_norm_relus_fuse_all_2,
+                                       &m.conv_norm_relus_fuse_all_3, &m.conv_norm_relus_fuse_all_4};
+  torch::Tensor sum;
+  for (auto* branch : branches) {
+    auto& first = (*branch)->at<torch::nn::Conv2dImpl>(0);
+    const auto dilation = (*first.options.dilation())[0];
+    const auto options = F::Conv2dFuncOptions().padding(dilation).dilation(dilation);
+    const auto& weight = first.weight;  // [32, 69, 3, 3]
+    const auto on_shared = F::conv2d(shared, weight.narrow(1, 0, shared_channels),
+                                     F::Conv2dFuncOptions(options).bias(first.bias));
+    const auto on_own = F::conv2d(own_flat, weight.narrow(1, shared_channels,
+                                                          weight.size(1) - shared_channels),
+                                  options);
+    auto x = F::relu(on_own.view({t, k, -1, h, w}) + on_shared.unsqueeze(1))
+                 .view({t * k, -1, h, w});
+    // the rest of the branch (official indices 2 … 5): 1×1 conv, ReLU, 1×1 conv, ReLU
+    x = F::relu((*branch)->at<torch::nn::Conv2dImpl>(2).forward(x));
+    x = F::relu((*branch)->at<torch::nn::Conv2dImpl>(4).forward(x));
+    sum = sum.defined() ? sum + x : x;
+  }
+  return sum;
+}
+
+}  // namespace
+
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
                            RefinementTrace* trace, const PointSampling& sampling) {
@@ -248,7 +284,13 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   if (images.dim() != 4 || images.size(0) != t || images.size(1) != 3) {
     throw Error(ErrorCode::InvalidArgument, "refine_masks: images must be [T, 3, H, W]");
   }
+  if (sampling.point_limit < 0) {
+    throw Error(ErrorCode::InvalidArgument, "refine_masks: point_limit must be >= 0");
+  }
   if (k == 0) return det.c1.new_zeros({0, t, 2 * h2, 2 * w2});
+  const auto point_limit = sampling.point_limit > 0
+                               ? std::min(sampling.point_limit, c.refine_point_limit)
+                               : c.refine_point_limit;
 
   // per-instance inputs (frames first below: [T, K, ...])
   const auto coarse = m.detector->coarse_mask_logits_s8(det, idx).transpose(0, 1);
@@ -257,12 +299,10 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   const auto hs = det.hs[0].index_select(0, idx);                 // [K, C]
   const auto params_inc = m.controller_inc->forward(hs);
   const auto params_refine = m.controller_refine->forward(hs);
+  const auto layout = c.refine_head_layout();
 
-  // 1. stride-4 features from the mask head's merged features and backbone layer1
-  auto x = F::relu(m.lay_hr1->forward(det.mask_feats_c));
-  x = det.layer1 + nearest(x, h4, w4);
-  const auto x_c = F::relu(m.lay1_h->forward(x));    // [T, 64, H/4, W/4]
-  const auto feats4 = F::relu(m.lay2_h->forward(x_c));  // [T, 8, H/4, W/4]
+  // 1. stride-4 features
+  const auto [x_c, feats4] = stride4_features(m, det);  // [T, 64 | 8, H/4, W/4]
 
   // 2. incoherent-level logits at stride 4: [rel. coords, sigmoid(coarse), features]
   const auto cm = feats4.size(1);
@@ -270,7 +310,7 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
                                nearest(coarse.sigmoid(), h4, w4).unsqueeze(2),
                                feats4.unsqueeze(1).expand({t, k, cm, h4, w4})},
                               2);
-  const auto inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, c);  // [T,K,h4,w4]
+  const auto inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, layout);
 
   // 3. incoherent points at stride 2 (union of the instance masks)
   auto masks_hr = (nearest(inc.sigmoid(), h2, w2) > 0.5).to(torch::kFloat32).sum(1, true);
@@ -282,47 +322,16 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   const auto img = m.conv_norm_relus_fuse_img->forward(nearest(images, h2, w2));
   const auto hr =
       nearest(F::relu(m.lay_hr1_c->forward(x_c)), h2, w2) + boundary * (det.c1 + img);
-  const auto pos = point_positions(h2, w2, kPointDim, hr.options());  // [H2*W2, 64]
-  std::vector<torch::Tensor> frames;
-  if (trace) {
-    trace->points.clear();
-    trace->point_indices.clear();
-  }
-  const auto qsg_points = sampling.qsg_budget > 0
-                              ? sample_points_qsg(boundary.squeeze(1), sampling.qsg_budget,
-                                                  sampling.qsg_seed)
-                              : std::vector<torch::Tensor>{};
-  for (std::int64_t f = 0; f < t; ++f) {
-    auto feat = hr[f].reshape({kPointDim, h2 * w2}).t();  // [H2*W2, 64]
-    const auto points = sampling.qsg_budget > 0
-                            ? qsg_points[static_cast<std::size_t>(f)]
-                            : select_points(boundary[f][0], c.refine_point_limit);
-    if (trace) {
-      trace->points.push_back(points.size(0));
-      trace->point_indices.push_back(points);
-    }
-    if (points.size(0) > 0) {
-      const auto encoded =
-          m.encoder->forward(feat.index_select(0, points), pos.index_select(0, points));
-      feat = feat.index_add(0, points, encoded);
-    }
-    frames.push_back(feat.t().reshape({kPointDim, h2, w2}));
-  }
-  const auto points_hr = at::stack(frames);  // [T, 64, H/2, W/2]
+  const auto points_hr = transform_points(m, hr, boundary, point_limit, sampling, trace);
 
-  // 5. per instance: fusion branches, controller_refine's dynamic convs, ×2
-  const auto fuse_in =
-      at::cat({points_hr.unsqueeze(1).expand({t, k, kPointDim, h2, w2}),
-               nearest(inc.sigmoid(), h2, w2).unsqueeze(2),
-               nearest(coarse.sigmoid(), h2, w2).unsqueeze(2),
-               box_masks(boxes, h2, w2).unsqueeze(2), relative_coords(ref, h2, w2, 2)},
-              2)
-          .reshape({t * k, -1, h2, w2});
-  const auto fused = m.conv_norm_relus_fuse_all_1->forward(fuse_in) +
-                     m.conv_norm_relus_fuse_all_2->forward(fuse_in) +
-                     m.conv_norm_relus_fuse_all_3->forward(fuse_in) +
-                     m.conv_norm_relus_fuse_all_4->forward(fuse_in);  // [T*K, 11, H/2, W/2]
-  const auto refined = dynamic_convs(fused.reshape({t, -1, h2, w2}), params_refine, c);
+  // 5. per instance: fusion branches on [point features, sigmoid(inc), sigmoid(coarse), box mask,
+  //    rel. coords], controller_refine's dynamic convs, ×2
+  const auto own = at::cat({nearest(inc.sigmoid(), h2, w2).unsqueeze(2),
+                            nearest(coarse.sigmoid(), h2, w2).unsqueeze(2),
+                            box_masks(boxes, h2, w2).unsqueeze(2), relative_coords(ref, h2, w2, 2)},
+                           2);  // [T, K, 5, H/2, W/2]
+  const auto fused = fuse_branches(m, points_hr, own);  // [T*K, 11, H/2, W/2]
+  const auto refined = dynamic_convs(fused.reshape({t, -1, h2, w2}), params_refine, layout);
   const auto up = aligned_bilinear(refined.reshape({t * k, 1, h2, w2}), 2);
 
   if (trace) {

@@ -79,9 +79,15 @@ struct RefinementTrace {
 /// (torch.randperm seeded with qsg_seed), the first qsg_budget kept (official: 3000 for a
 /// 5-frame clip), so every frame contributes in proportion to its points; each frame's kept
 /// points then go through the transformer as at inference.
+///
+/// `point_limit` (inference) bounds the points per frame below config.refine_point_limit: 0 keeps
+/// the model's limit (official 12000, the `exact` setting); a smaller limit thins the frame's
+/// points by the same deterministic rule, bounding the transformer's cost, which grows with the
+/// square of the points.
 struct PointSampling {
   std::int64_t qsg_budget = 0;
   std::uint64_t qsg_seed = 0;
+  std::int64_t point_limit = 0;
 };
 
 /// The refined mask logits of the queries `query_indices` — the official
@@ -110,6 +116,10 @@ struct PointSampling {
 /// ⌊i · P / limit⌋, i = 0 … limit−1, of that sorted list (deterministic, the same on every
 /// device). Below the limit the result equals the official one (the transformer is
 /// permutation-equivariant over points). Host syncs: one per frame (the number of points).
+///
+/// Every frame is refined on its own (frames are the batch of every convolution, and the points
+/// of a frame only attend to each other): refining `detector.frames(b, e)` with
+/// `images.slice(0, b, e)` gives exactly rows b … e−1 of refining the whole clip.
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& detector,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
                            RefinementTrace* trace = nullptr, const PointSampling& sampling = {});

@@ -18,8 +18,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 
+#include "dynamic_conv.h"
+#include "stage_clock.h"
 #include "vmt/error.h"
 
 namespace vmt::model {
@@ -39,29 +40,6 @@ torch::Tensor nearest_to(const torch::Tensor& x, const torch::Tensor& like) {
                                .size(std::vector<std::int64_t>{like.size(2), like.size(3)})
                                .mode(torch::kNearest));
 }
-
-class StageClock {
- public:
-  StageClock(StageTimes* times, const torch::Device& device) : times_(times), device_(device) {
-    if (times_) start_ = now();
-  }
-  /// Adds the time since the previous mark to `slot`.
-  void mark(double StageTimes::*slot) {
-    if (!times_) return;
-    const auto t = now();
-    times_->*slot += std::chrono::duration<double, std::milli>(t - start_).count();
-    start_ = t;
-  }
-
- private:
-  std::chrono::steady_clock::time_point now() const {
-    if (device_.is_cuda()) torch::cuda::synchronize(device_.index() < 0 ? 0 : device_.index());
-    return std::chrono::steady_clock::now();
-  }
-  StageTimes* times_;
-  torch::Device device_;
-  std::chrono::steady_clock::time_point start_;
-};
 
 }  // namespace
 
@@ -155,15 +133,6 @@ torch::Tensor aligned_bilinear(const torch::Tensor& x, std::int64_t factor) {
   return y.index({Slice(), Slice(), Slice(None, oh - 1), Slice(None, ow - 1)});
 }
 
-torch::Tensor compute_locations(std::int64_t h, std::int64_t w, std::int64_t stride,
-                                const torch::TensorOptions& options) {
-  const auto opts = options.dtype(torch::kFloat32);
-  const auto grid = at::meshgrid({at::arange(0, h * stride, stride, opts),
-                                  at::arange(0, w * stride, stride, opts)},
-                                 "ij");
-  return at::stack({grid[1].reshape(-1), grid[0].reshape(-1)}, 1) + stride / 2;
-}
-
 // --- VmtDetector -----------------------------------------------------------------------------
 
 VmtDetectorImpl::VmtDetectorImpl(const ModelConfig& c) : config(c) {
@@ -174,7 +143,7 @@ VmtDetectorImpl::VmtDetectorImpl(const ModelConfig& c) : config(c) {
   }
   detr = register_module("detr", DeformableDETR(c));
   controller = register_module("controller",
-                               MLP(c.hidden_dim, c.hidden_dim, c.num_dynamic_params(), 3));
+                               MLP(c.hidden_dim, c.hidden_dim, c.mask_head_layout().num_params(), 3));
   mask_head = register_module("mask_head", MaskHeadSmallConv(c.hidden_dim, c.hidden_dim));
 }
 
@@ -285,77 +254,67 @@ torch::Tensor VmtDetectorImpl::coarse_mask_logits_s8(const DetectorOutput& out,
   if (k == 0) return feats.new_zeros({0, t, h, w});
 
   // inputs per instance: relative coordinates (2) then the shared mask features
-  auto inputs = feats.reshape({t, 1, cm, h * w}).expand({t, k, cm, h * w});
+  auto inputs = feats.unsqueeze(1).expand({t, k, cm, h, w});
   if (config.rel_coord) {
-    const auto locations = compute_locations(h, w, mask_feat_stride, feats.options());
     const auto ref = out.reference_points[0].index_select(1, idx);  // [T, K, 2]
-    const auto rel = (ref.reshape({t, k, 1, 1, 2}) - locations.reshape({1, 1, h, w, 2}))
-                         .to(torch::kFloat32)
-                         .permute({0, 1, 4, 2, 3})
-                         .flatten(-2, -1);
-    inputs = at::cat({rel, inputs}, 2);
+    inputs = at::cat({relative_coords(ref, h, w, mask_feat_stride), inputs}, 2);
   }
-  auto x = inputs.reshape({t, -1, h, w});
-
-  // parse_dynamic_params: weights then biases of each layer, per instance
   const auto params = out.mask_head_params[0].index_select(0, idx);  // [K, P]
-  const auto ch = config.dynamic_mask_channels;
-  const auto in_ch = cm + (config.rel_coord ? 2 : 0);
-  const auto layers = config.controller_layers;
-  std::vector<std::int64_t> weight_nums, bias_nums;
-  for (std::int64_t l = 0; l < layers; ++l) {
-    const auto in_l = l == 0 ? in_ch : ch;
-    const auto out_l = l == layers - 1 ? 1 : ch;
-    weight_nums.push_back(in_l * out_l);
-    bias_nums.push_back(out_l);
-  }
-  std::vector<std::int64_t> sizes = weight_nums;
-  sizes.insert(sizes.end(), bias_nums.begin(), bias_nums.end());
-  const auto splits = params.split_with_sizes(sizes, 1);
-  for (std::int64_t l = 0; l < layers; ++l) {
-    const auto out_l = l == layers - 1 ? 1 : ch;
-    const auto weight = splits[static_cast<std::size_t>(l)].reshape({k * out_l, -1, 1, 1});
-    const auto bias = splits[static_cast<std::size_t>(layers + l)].reshape({k * out_l});
-    x = F::conv2d(x, weight, F::Conv2dFuncOptions().bias(bias).groups(k));
-    if (l < layers - 1) x = F::relu(x);
-  }
-  // [T, K, H, W] → [K, T, H, W]
-  return x.reshape({t, k, h, w}).permute({1, 0, 2, 3});
-}
-
-torch::Tensor VmtDetectorImpl::select_queries(const torch::Tensor& pred_logits, std::int64_t k,
-                                              std::int64_t limit) {
-  const auto scores = pred_logits[0].sigmoid().flatten().cpu();
-  const auto num_classes = pred_logits.size(2);
-  const auto top = std::get<1>(at::topk(scores, std::min<std::int64_t>(k, scores.numel())));
-  std::set<std::int64_t> queries;
-  const auto acc = top.accessor<std::int64_t, 1>();
-  for (std::int64_t i = 0; i < acc.size(0); ++i) queries.insert(acc[i] / num_classes);
-  std::vector<std::int64_t> chosen(queries.begin(), queries.end());
-  if (static_cast<std::int64_t>(chosen.size()) > limit) chosen.resize(static_cast<std::size_t>(limit));
-  return at::tensor(chosen, torch::TensorOptions().dtype(torch::kInt64));
+  const auto x = dynamic_convs(inputs.reshape({t, -1, h, w}), params, config.mask_head_layout());
+  return x.permute({1, 0, 2, 3});  // [T, K, H, W] → [K, T, H, W]
 }
 
 // --- per-frame and tube stages (the engine's feature cache) ----------------------------------
 
+DetectorOutput DetectorOutput::frames(std::int64_t begin, std::int64_t end) const {
+  DetectorOutput f;
+  f.pred_logits = pred_logits;
+  f.hs = hs;
+  f.mask_head_params = mask_head_params;
+  f.spatial_shapes = spatial_shapes;
+  f.input_height = input_height;
+  f.input_width = input_width;
+  auto per_frame = [&](const torch::Tensor& x, std::int64_t dim) {
+    return x.defined() ? x.slice(dim, begin, end) : x;
+  };
+  f.pred_boxes = per_frame(pred_boxes, 1);
+  f.hs_box = per_frame(hs_box, 1);
+  f.reference = per_frame(reference, 1);
+  f.reference_points = per_frame(reference_points, 1);
+  f.memory = per_frame(memory, 1);
+  f.mask_feats = per_frame(mask_feats, 0);
+  f.mask_feats_c = per_frame(mask_feats_c, 0);
+  f.c1 = per_frame(c1, 0);
+  f.layer1 = per_frame(layer1, 0);
+  return f;
+}
+
 FrameFeatures FrameFeatures::slice(std::int64_t begin, std::int64_t end) const {
   FrameFeatures f = *this;
-  f.memory = memory.slice(1, begin, end);
-  f.mask_flatten = mask_flatten.slice(1, begin, end);
-  f.mask_feats = mask_feats.slice(0, begin, end);
-  f.mask_feats_c = mask_feats_c.slice(0, begin, end);
-  f.c1 = c1.slice(0, begin, end);
-  f.layer1 = layer1.slice(0, begin, end);
+  auto frames = [&](const torch::Tensor& x, std::int64_t dim) {
+    return x.defined() ? x.slice(dim, begin, end) : x;
+  };
+  f.memory = frames(memory, 1);
+  f.mask_flatten = frames(mask_flatten, 1);
+  f.mask_feats = frames(mask_feats, 0);
+  f.mask_feats_c = frames(mask_feats_c, 0);
+  f.c1 = frames(c1, 0);
+  f.layer1 = frames(layer1, 0);
+  for (auto& v : f.decoder_values) v = v.slice(1, begin, end);
   return f;
 }
 
 FrameFeatures FrameFeatures::cat(const std::vector<FrameFeatures>& parts) {
   if (parts.empty()) throw Error(ErrorCode::Internal, "FrameFeatures::cat: no frames");
   if (parts.size() == 1) return parts.front();
+  // a field some part lacks (a cached frame keeps only what later tubes read) is left out
   auto gather = [&](torch::Tensor FrameFeatures::*field, std::int64_t dim) {
     std::vector<torch::Tensor> list;
     list.reserve(parts.size());
-    for (const auto& p : parts) list.push_back(p.*field);
+    for (const auto& p : parts) {
+      if (!(p.*field).defined()) return torch::Tensor();
+      list.push_back(p.*field);
+    }
     return at::cat(list, dim);
   };
   FrameFeatures f = parts.front();  // shapes, spatial_shapes, valid_ratios of the first frame
@@ -365,6 +324,12 @@ FrameFeatures FrameFeatures::cat(const std::vector<FrameFeatures>& parts) {
   f.mask_feats_c = gather(&FrameFeatures::mask_feats_c, 0);
   f.c1 = gather(&FrameFeatures::c1, 0);
   f.layer1 = gather(&FrameFeatures::layer1, 0);
+  for (std::size_t l = 0; l < f.decoder_values.size(); ++l) {
+    std::vector<torch::Tensor> list;
+    list.reserve(parts.size());
+    for (const auto& p : parts) list.push_back(p.decoder_values.at(l));
+    f.decoder_values[l] = at::cat(list, 1);
+  }
   return f;
 }
 
@@ -395,13 +360,14 @@ FrameFeatures VmtDetectorImpl::encode_frames(const torch::Tensor& frames, StageT
   f.shapes = state.shapes;
   clock.mark(&StageTimes::encoder_ms);
 
+  f.decoder_values = detr->transformer->decoder->project_values(f.memory);
   std::tie(f.mask_feats, f.mask_feats_c) = mask_features(f.memory, f.shapes);
   clock.mark(&StageTimes::heads_ms);
   return f;
 }
 
 DetectorOutput VmtDetectorImpl::decode_tube(const FrameFeatures& f, StageTimes* times) {
-  StageClock clock(times, f.memory.device());
+  StageClock clock(times, f.mask_feats.device());
   DetectorOutput out;
   out.input_height = f.input_height;
   out.input_width = f.input_width;
@@ -413,13 +379,15 @@ DetectorOutput VmtDetectorImpl::decode_tube(const FrameFeatures& f, StageTimes* 
   out.mask_feats_c = f.mask_feats_c;
 
   EncoderState state;
-  state.memory = f.memory;
+  // With the value projections given, the decoder reads only the shape of the memory: a cached
+  // tube may keep the projections alone.
+  state.memory = f.memory.defined() || f.decoder_values.empty() ? f.memory : f.decoder_values[0];
   state.mask_flatten = f.mask_flatten;
   state.spatial_shapes = f.spatial_shapes;
   state.level_start_index = f.level_start_index;
   state.valid_ratios = f.valid_ratios;
   state.shapes = f.shapes;
-  const auto dec = detr->transformer->decode(state, detr->query_embed->weight);
+  const auto dec = detr->transformer->decode(state, detr->query_embed->weight, f.decoder_values);
   clock.mark(&StageTimes::decoder_ms);
   out.decoder_layers = dec.layers;
   apply_heads(dec.layers.back(), dec.layers.size() - 1, out);  // as in forward

@@ -20,6 +20,7 @@
 #include "backbone.h"
 #include "config.h"
 #include "deformable_transformer.h"
+#include "stage_clock.h"
 
 namespace vmt::model {
 
@@ -84,6 +85,11 @@ struct DetectorOutput {
   /// Every decoder layer's outputs (the heads above are the last one's); layer_heads() turns an
   /// earlier layer's into predictions for the auxiliary training losses.
   std::vector<DecoderLayerOutput> decoder_layers;
+
+  /// Frames [begin, end) of the clip: the per-frame tensors sliced (views), the per-tube ones
+  /// (pred_logits, hs, mask_head_params) kept, decoder_layers dropped. What the mask heads and
+  /// the refinement read, for the frames whose masks are wanted.
+  DetectorOutput frames(std::int64_t begin, std::int64_t end) const;
 };
 
 /// The per-frame part of the detector for T frames: backbone, input projections, encoder and
@@ -102,20 +108,20 @@ struct FrameFeatures {
   torch::Tensor mask_feats_c;      ///< [T, C, H/8, W/8]
   torch::Tensor c1;                ///< [T, 64, H/2, W/2]
   torch::Tensor layer1;            ///< [T, 256, H/4, W/4]
+  /// Per decoder layer, its cross attention's value projection of `memory` [1, T, S, C]: the
+  /// decoder's largest per-frame cost, so it is computed once per frame too.
+  std::vector<torch::Tensor> decoder_values;
   std::int64_t input_height = 0, input_width = 0;
 
   /// Number of frames T.
-  std::int64_t frames() const { return memory.defined() ? memory.size(1) : 0; }
-  /// Frames [begin, end) (views, no copy).
+  std::int64_t frames() const { return mask_flatten.defined() ? mask_flatten.size(1) : 0; }
+  /// Frames [begin, end) (views, no copy); undefined fields stay undefined.
   FrameFeatures slice(std::int64_t begin, std::int64_t end) const;
-  /// The frames of `parts` in order (all of one input size); throws on an empty list.
+  /// The frames of `parts` in order (all of one input size); a field that some part lacks is
+  /// undefined in the result. Throws on an empty list.
   static FrameFeatures cat(const std::vector<FrameFeatures>& parts);
 };
 
-/// Stage timings of one forward, in milliseconds (filled when asked for; device synchronised).
-struct StageTimes {
-  double backbone_ms = 0, encoder_ms = 0, decoder_ms = 0, heads_ms = 0;
-};
 
 /// The official VMT module's detector part: `detr`, `controller` (MLP C → C → P) and
 /// `mask_head`. named_parameters()/named_buffers() use the official state_dict keys (the
@@ -152,11 +158,6 @@ struct VmtDetectorImpl : torch::nn::Module {
   torch::Tensor coarse_mask_logits_s8(const DetectorOutput& out,
                                       const torch::Tensor& query_indices);
 
-  /// The official query selection of VMT.inference: the top `k` of all Q × num_classes sigmoid
-  /// scores, as distinct query indices (at most `limit`), ascending. pred_logits [1, Q, K].
-  static torch::Tensor select_queries(const torch::Tensor& pred_logits, std::int64_t k = 10,
-                                      std::int64_t limit = 10);
-
   ModelConfig config;
   DeformableDETR detr{nullptr};
   MLP controller{nullptr};
@@ -176,9 +177,5 @@ TORCH_MODULE(VmtDetector);
 /// The official aligned_bilinear: upsamples [B, C, H, W] by an integer factor keeping pixel
 /// centres aligned → [B, C, factor * H, factor * W].
 torch::Tensor aligned_bilinear(const torch::Tensor& x, std::int64_t factor);
-
-/// Pixel centres of an h × w map with the given stride: [h * w, 2] (x, y), row-major.
-torch::Tensor compute_locations(std::int64_t h, std::int64_t w, std::int64_t stride,
-                                const torch::TensorOptions& options);
 
 }  // namespace vmt::model

@@ -40,11 +40,12 @@ void validate(const TubeJob& job, const TubeResult& result) {
   const auto frames = static_cast<std::size_t>(job.frames.size());
   for (std::size_t i = 0; i < result.instances.size(); ++i) {
     const TubeInstance& instance = result.instances[i];
-    if (instance.masks.size() != frames) {
+    if (instance.masks.size() != frames || instance.frame_masks.size() != frames) {
       throw Error(ErrorCode::InvalidArgument,
                   "identity: instance " + std::to_string(i) + " has " +
-                      std::to_string(instance.masks.size()) + " masks for a tube of " +
-                      std::to_string(frames) + " frames");
+                      std::to_string(instance.masks.size()) + " masks and " +
+                      std::to_string(instance.frame_masks.size()) +
+                      " frame masks for a tube of " + std::to_string(frames) + " frames");
     }
     if (std::isnan(instance.score)) {
       throw Error(ErrorCode::InvalidArgument,
@@ -150,8 +151,9 @@ std::vector<FrameResult> IdentityAssigner::assign(const TubeJob& job, const Tube
     const auto slot = static_cast<std::size_t>(f - job.frames.begin);
     for (std::size_t r = 0; r < order.size() && frame.instances.size() < limit; ++r) {
       const TubeInstance& instance = result.instances[order[r]];
-      if (rle_area(instance.masks[slot]) == 0) continue;
-      frame.instances.push_back({ids[r], instance.score, instance.category, instance.masks[slot]});
+      if (instance.frame_masks[slot].empty()) continue;
+      frame.instances.push_back(
+          {ids[r], instance.score, instance.category, instance.frame_masks[slot]});
     }
     frames.push_back(std::move(frame));
   }

@@ -1,0 +1,40 @@
+// Which instances VMT reports for a tube: the one selection rule every caller uses (the engine,
+// and through it vmt-train predict, the demo-model check and the benchmarks; the parity tests
+// check it against the official code). The official tools/inference.py: the top K of all
+// Q × num_classes sigmoid scores (torch.topk over the flattened [Q, C]), one instance per
+// (query, class) pair; masks are computed per distinct query. Internal to vmt-core.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace vmt::model {
+
+/// One of the top-K (query, class) pairs.
+struct Pick {
+  std::int64_t query = 0;
+  std::int64_t cls = 0;
+  float score = 0.f;
+};
+
+/// The instances selected for a tube: the pairs, and the distinct queries whose masks they need.
+struct Selection {
+  std::vector<Pick> picks;            ///< highest score first (torch.topk order)
+  /// distinct queries of the picks scoring at least the selection's min_score, in order of first
+  /// appearance: the queries whose masks are computed
+  std::vector<std::int64_t> queries;
+
+  /// `queries` as an int64 tensor on `device`.
+  torch::Tensor query_tensor(const torch::Device& device) const;
+};
+
+/// The top `k` (query, class) pairs of sigmoid(logits), logits [Q, C] (any device, any float
+/// type; read in fp32), highest first, and the distinct queries of those scoring at least
+/// `min_score` (pairs below it are reported without masks: the official code writes none for
+/// scores under 0.001, and an element's score threshold drops them, so their masks are not
+/// computed; the refinement's incoherent points then come from the reported instances only).
+Selection select_instances(const torch::Tensor& logits, std::int64_t k, float min_score = 0.f);
+
+}  // namespace vmt::model

@@ -1,0 +1,64 @@
+// The inference sequence of VMT on one tube, owned in one place (the engine runs it, and through
+// the engine vmt-train predict, the demo-model check and the benchmarks):
+//   1. decode the tube: the decoder and heads on the features of all its frames (the instance
+//      queries need every frame);
+//   2. select the instances (postprocess.h: the official top-K over (query, class) pairs);
+//   3. coarse masks of every frame for the selected queries (the dynamic mask head; what
+//      association across tubes compares);
+//   4. the final masks of the frames that are wanted only: refined (the Transfiner head, frame
+//      by frame) or, for a model without a trained refinement head, the coarse ones.
+// Work scales with the frames that are emitted, not with the tube: an online step refines one
+// frame whatever the tube's length. Internal to vmt-core.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+
+#include "postprocess.h"
+#include "refinement_head.h"
+#include "stage_clock.h"
+#include "vmt_detector.h"
+
+namespace vmt::model {
+
+/// What one tube's inference must produce.
+struct TubeRequest {
+  /// Tube-relative frames [mask_begin, mask_end) whose final masks are wanted.
+  std::int64_t mask_begin = 0;
+  std::int64_t mask_end = 0;
+  /// Coarse masks of every frame of the tube (for association).
+  bool coarse_masks = true;
+  /// K of the top-K (query, class) pairs.
+  std::int64_t max_instances = 10;
+  /// Pairs scoring below get no masks (select_instances' min_score).
+  float min_score = 0.f;
+  /// Refinement points per frame (PointSampling::point_limit): 0 = the model's limit (official
+  /// 12000, `exact`).
+  std::int64_t point_limit = 0;
+};
+
+/// What one tube's inference produced, per distinct selected query (rows in the order of
+/// selection.queries).
+struct TubeOutput {
+  Selection selection;
+  /// [K, M, h, w] logits of the mask frames: refined at the input resolution (h, w = 2·⌈H/2⌉,
+  /// 2·⌈W/2⌉), or coarse at stride 4 for a model without refinement. Frame masks are
+  /// final_masks() of these.
+  torch::Tensor final_logits;
+  /// [K, T, H/4, W/4] coarse mask logits of every frame (VmtDetector::coarse_mask_logits), or
+  /// undefined when not asked for.
+  torch::Tensor coarse_logits;
+  std::int64_t input_height = 0, input_width = 0;
+};
+
+/// Runs steps 1–4 on `features` (VmtDetector::encode_frames of the tube's frames, in order; the
+/// refinement inputs c1, layer1 and mask_feats_c may be left out). mask_features: the mask frames'
+/// features with those inputs (when the model refines). mask_images: [M, 3, H, W] the model input
+/// of the mask frames (the refinement reads their pixels), on the model's device. `times`
+/// receives decoder_ms, heads_ms, masks_ms, refine_ms.
+TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
+                      const FrameFeatures& mask_features, const torch::Tensor& mask_images,
+                      const TubeRequest& request, StageTimes* times = nullptr);
+
+}  // namespace vmt::model

@@ -329,7 +329,10 @@ void draw_instance(Canvas& canvas, const GstVmtFrameMeta* meta, const GstVmtInst
 static GstFlowReturn gst_vmt_overlay_transform_frame_ip(GstVideoFilter* filter,
                                                         GstVideoFrame* frame) {
   GstVmtOverlay* self = GST_VMT_OVERLAY(filter);
-  const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(frame->buffer);
+  // The frame's GstVmtFrameMeta, or one read from its standard analytics metas (kept by holder).
+  g_autoptr(GstBuffer) holder = nullptr;
+  const GstVmtFrameMeta* meta = gst_buffer_find_vmt_frame_meta(
+      frame->buffer, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), &holder);
   if (meta == nullptr || meta->width == 0 || meta->height == 0) {
     GST_TRACE_OBJECT(self, "no VMT metadata on this frame");
     return GST_FLOW_OK;

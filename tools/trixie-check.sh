@@ -80,7 +80,7 @@ make_root() {
   fi
   command -v debootstrap >/dev/null || {
     log "installing debootstrap"
-    apt-get install -y -qq debootstrap >/dev/null
+    apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null
   }
   log "Debian 13 root: debootstrap trixie from $mirror into $root (once)"
   rm -rf --one-file-system "$root"

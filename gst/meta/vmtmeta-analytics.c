@@ -21,10 +21,11 @@
  * and segmentation → OD (as yolosegv8tensordec). So from an OD mtd,
  * gst_analytics_relation_meta_get_direct_related() finds its track and its mask.
  *
- * Frame indices become timestamps: the frame itself is the buffer's PTS, and frame k of the
- * producer's count is PTS − (frame_index − k) × duration (the buffer's duration; exact for a
- * constant frame rate). Without a PTS, or without a duration for an earlier frame, the time is
- * %GST_CLOCK_TIME_NONE.
+ * Frame indices become timestamps: the frame itself is the buffer's PTS, and an earlier frame k
+ * of the producer's count is PTS − (frame_index − k) × the buffer's duration, clamped at 0 (exact
+ * when all frames last equally long; rounded durations, as at 30/1, make it off by up to about a
+ * nanosecond per frame back). Without a PTS, or without a duration for an earlier frame, the time
+ * is %GST_CLOCK_TIME_NONE.
  *
  * gst_buffer_add_vmt_frame_meta_from_analytics() reads any producer's relation meta back into a
  * #GstVmtFrameMeta (what vmtoverlay and vmtexport do for frames without one, through

@@ -270,11 +270,26 @@ static std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+/* The frame's GstVmtFrameMeta, or one read from its standard analytics metas onto @holder; those
+ * carry no frame size, so it comes from the negotiated caps. */
+static const GstVmtFrameMeta* find_frame_meta(GstBaseSink* sink, GstBuffer* buffer,
+                                              GstBuffer** holder) {
+  GstVideoInfo info;
+  gst_video_info_init(&info);
+  if (GstCaps* caps = gst_pad_get_current_caps(GST_BASE_SINK_PAD(sink))) {
+    if (!gst_video_info_from_caps(&info, caps)) gst_video_info_init(&info);
+    gst_caps_unref(caps);
+  }
+  return gst_buffer_find_vmt_frame_meta(buffer, GST_VIDEO_INFO_WIDTH(&info),
+                                        GST_VIDEO_INFO_HEIGHT(&info), holder);
+}
+
 static GstFlowReturn gst_vmt_export_render(GstBaseSink* sink, GstBuffer* buffer) {
   GstVmtExport* self = GST_VMT_EXPORT(sink);
   ExportState* state = self->state;
   if (state == nullptr || state->file == nullptr) return GST_FLOW_ERROR;
-  const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(buffer);
+  g_autoptr(GstBuffer) holder = nullptr;
+  const GstVmtFrameMeta* meta = find_frame_meta(sink, buffer, &holder);
   const guint64 frame = state->frames++;
   const guint n = meta ? gst_vmt_frame_meta_get_n_instances(meta) : 0;
   GST_TRACE_OBJECT(self, "frame %" G_GUINT64_FORMAT ": %u instances", frame, n);

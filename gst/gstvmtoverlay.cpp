@@ -114,11 +114,10 @@ GType gst_vmt_overlay_color_by_get_type(void) {
   return type;
 }
 
-/* The one place that reads metadata: fills @scene from @buffer's #GstVmtFrameMeta. FALSE when the
- * buffer has none (the frame passes untouched). The scene points into the meta, which lives as
- * long as the buffer. */
-static gboolean read_scene(GstBuffer* buffer, vmt::overlay::Scene* scene) {
-  const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(buffer);
+/* The one place that reads metadata: fills @scene from a frame's #GstVmtFrameMeta (its own, or
+ * one built from its standard analytics metas). FALSE when there is none (the frame passes
+ * untouched). The scene points into the meta, which must outlive the drawing. */
+static gboolean read_scene(const GstVmtFrameMeta* meta, vmt::overlay::Scene* scene) {
   if (meta == nullptr || meta->width == 0 || meta->height == 0) return FALSE;
   scene->width = meta->width;
   scene->height = meta->height;
@@ -171,8 +170,13 @@ static gboolean gst_vmt_overlay_stop(GstBaseTransform* trans) {
 static GstFlowReturn gst_vmt_overlay_transform_frame_ip(GstVideoFilter* filter,
                                                         GstVideoFrame* frame) {
   GstVmtOverlay* self = GST_VMT_OVERLAY(filter);
+  // The frame's GstVmtFrameMeta, or one read from its standard analytics metas (kept by holder,
+  // whose masks the scene points into until it is drawn).
+  g_autoptr(GstBuffer) holder = nullptr;
+  const GstVmtFrameMeta* meta = gst_buffer_find_vmt_frame_meta(
+      frame->buffer, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), &holder);
   vmt::overlay::Scene scene;
-  if (!read_scene(frame->buffer, &scene)) {
+  if (!read_scene(meta, &scene)) {
     GST_TRACE_OBJECT(self, "no VMT metadata on this frame");
     return GST_FLOW_OK;
   }

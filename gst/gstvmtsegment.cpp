@@ -7,7 +7,9 @@
  * offline: clips of #GstVmtSegment:clip-length frames overlapping by #GstVmtSegment:clip-overlap —
  * the model runs on each tube, and every buffer leaves exactly once, in order, with its
  * timestamps, carrying a #GstVmtFrameMeta (track id, class, label, score, box, mask cropped to the
- * box) and one #GstVideoRegionOfInterestMeta per instance.
+ * box) and one #GstVideoRegionOfInterestMeta per instance. Built against GStreamer 1.26 or newer,
+ * it also attaches the standard #GstAnalyticsRelationMeta (#GstVmtSegment:analytics-meta), which
+ * upstream elements such as objectdetectionoverlay read.
  *
  * The model (a .safetensors file written by vmt-convert or vmt-train) is loaded when the element
  * starts and released when it stops; its labels name the classes.
@@ -35,6 +37,7 @@
 #include <string>
 
 #include "segment_session.h"
+#include "vmt.h"
 #include "vmt/device.h"
 #include "vmt/error.h"
 
@@ -55,6 +58,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
 #define DEFAULT_MAX_LAG 2
 #define DEFAULT_POINT_LIMIT 0
+#define DEFAULT_ANALYTICS_META TRUE
 #define MAX_TUBE_LENGTH 1000
 #define MAX_CLIP_LENGTH 100000
 #define MAX_INSTANCES 1000
@@ -78,6 +82,7 @@ enum {
   PROP_PRECISION,
   PROP_MAX_LAG,
   PROP_POINT_LIMIT,
+  PROP_ANALYTICS_META,
   PROP_ACTIVE_DEVICE,
   PROP_STATS,
 };
@@ -100,6 +105,7 @@ struct Settings {
   GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
   guint max_lag = DEFAULT_MAX_LAG;
   guint point_limit = DEFAULT_POINT_LIMIT;
+  gboolean analytics_meta = DEFAULT_ANALYTICS_META;
 };
 
 /* A buffer or serialized event waiting in the live queue. */
@@ -133,6 +139,7 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   out.identity.match_iou = s.association_iou;
   out.identity.min_score = static_cast<float>(s.score_threshold);
   out.identity.max_instances_per_frame = static_cast<int>(s.max_instances);
+  out.analytics_meta = s.analytics_meta;
   return out;
 }
 
@@ -707,6 +714,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
     case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
     case PROP_POINT_LIMIT: s.point_limit = g_value_get_uint(value); break;
+    case PROP_ANALYTICS_META: s.analytics_meta = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -732,6 +740,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
     case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
     case PROP_POINT_LIMIT: g_value_set_uint(value, s.point_limit); break;
+    case PROP_ANALYTICS_META: g_value_set_boolean(value, s.analytics_meta); break;
     case PROP_ACTIVE_DEVICE:
       g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
       break;
@@ -826,6 +835,23 @@ static void install_properties(GObjectClass* gobject_class) {
                         "most (its cost grows with their square); 0 = exact, the model's own "
                         "limit (official 12000)",
                         0, MAX_POINT_LIMIT, DEFAULT_POINT_LIMIT, rw));
+#if GST_VMT_HAVE_ANALYTICS
+  /**
+   * GstVmtSegment:analytics-meta:
+   *
+   * Also attach a standard #GstAnalyticsRelationMeta to every frame, so upstream elements
+   * (objectdetectionoverlay, trackers) and the GstAnalytics bindings read the results: per
+   * instance an object-detection mtd (box, label, score), a tracking mtd (track id, first and last
+   * seen as timestamps) and an instance segmentation mtd (the mask cropped to the box), related to
+   * each other; see gst_buffer_add_vmt_analytics_meta(). Only in builds against GStreamer 1.26 or
+   * newer.
+   */
+  g_object_class_install_property(gobject_class, PROP_ANALYTICS_META,
+      g_param_spec_boolean("analytics-meta", "Analytics meta",
+                           "Also attach a GstAnalyticsRelationMeta per frame (object detection, "
+                           "tracking and segmentation mtds per instance)",
+                           DEFAULT_ANALYTICS_META, rw));
+#endif
   g_object_class_install_property(gobject_class, PROP_ACTIVE_DEVICE,
       g_param_spec_string("active-device", "Active device",
                           "The device in use while running", nullptr, ro));

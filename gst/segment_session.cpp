@@ -219,6 +219,9 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
     ++stats_.instances_out;
   }
   gst_buffer_add_vmt_roi_metas(buffer);
+#if GST_VMT_HAVE_ANALYTICS
+  if (settings_.analytics_meta) gst_buffer_add_vmt_analytics_meta(buffer, meta);
+#endif
 }
 
 SegmentSession::HeldFrame* SegmentSession::find(std::int64_t frame) {

@@ -33,6 +33,8 @@ struct SessionSettings {
   EngineOptions engine;
   TubeSchedulerConfig tubes;
   IdentityConfig identity;
+  /// Also describe each frame as a GstAnalyticsRelationMeta (GStreamer >= 1.26 builds only).
+  bool analytics_meta = true;
 };
 
 /// Counters for the element's read-only `stats` property.

@@ -30,6 +30,11 @@
 
 #include <string.h>
 
+#include "vmt-config.h"
+#if GST_VMT_HAVE_ANALYTICS
+#include "vmtmeta-analytics.h"
+#endif
+
 #include "vmtmeta-private.h"
 
 /* --- GstVmtMask ------------------------------------------------------------------------------- */
@@ -484,6 +489,47 @@ GstVmtFrameMeta* gst_buffer_add_vmt_frame_meta(GstBuffer* buffer, guint64 frame_
 GstVmtFrameMeta* gst_buffer_get_vmt_frame_meta(GstBuffer* buffer) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), NULL);
   return (GstVmtFrameMeta*)gst_buffer_get_meta(buffer, GST_VMT_FRAME_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_find_vmt_frame_meta:
+ * @buffer: a video buffer
+ * @width: width of @buffer's video frame, pixels
+ * @height: height of @buffer's video frame
+ * @holder: (out) (transfer full) (nullable): %NULL, or a new empty buffer that holds an imported
+ *   meta; unref it once done with the meta
+ *
+ * The frame's instances for elements that read them (vmtoverlay, vmtexport): @buffer's own
+ * #GstVmtFrameMeta, or, when it has none but carries a standard #GstAnalyticsRelationMeta
+ * (GStreamer >= 1.26 builds, see gst_buffer_add_vmt_frame_meta_from_analytics()), one imported
+ * from it onto @holder, leaving @buffer as it is (it need not be writable).
+ *
+ * Returns: (transfer none) (nullable): the meta, valid while @buffer (or @holder) lives, or %NULL
+ *   when the frame carries neither
+ */
+GstVmtFrameMeta* gst_buffer_find_vmt_frame_meta(GstBuffer* buffer, guint width, guint height,
+                                                GstBuffer** holder) {
+  g_return_val_if_fail(GST_IS_BUFFER(buffer), NULL);
+  g_return_val_if_fail(holder != NULL, NULL);
+  *holder = NULL;
+  GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(buffer);
+  if (meta != NULL) return meta;
+#if GST_VMT_HAVE_ANALYTICS
+  if (width == 0 || height == 0 || gst_buffer_get_analytics_relation_meta(buffer) == NULL)
+    return NULL;
+  GstBuffer* carrier = gst_buffer_new();
+  meta = gst_buffer_add_vmt_frame_meta_from_analytics(carrier, buffer, width, height);
+  if (meta == NULL) {
+    gst_buffer_unref(carrier);
+    return NULL;
+  }
+  *holder = carrier;
+  return meta;
+#else
+  (void)width;
+  (void)height;
+  return NULL;
+#endif
 }
 
 /**

@@ -114,6 +114,8 @@ GST_VMT_API const GstMetaInfo* gst_vmt_frame_meta_get_info(void);
 GST_VMT_API GstVmtFrameMeta* gst_buffer_add_vmt_frame_meta(GstBuffer* buffer, guint64 frame_index,
                                                            guint width, guint height);
 GST_VMT_API GstVmtFrameMeta* gst_buffer_get_vmt_frame_meta(GstBuffer* buffer);
+GST_VMT_API GstVmtFrameMeta* gst_buffer_find_vmt_frame_meta(GstBuffer* buffer, guint width,
+                                                            guint height, GstBuffer** holder);
 
 GST_VMT_API GstVmtInstance* gst_vmt_frame_meta_add_instance(
     GstVmtFrameMeta* meta, guint64 track_id, gint class_id, const gchar* label, gfloat score,

@@ -311,6 +311,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line as soon as it is measured
   Options opt;
   std::map<std::string, std::string> args;
   for (int i = 1; i < argc; ++i) {

@@ -384,4 +384,7 @@ static void gst_vmt_overlay_init(GstVmtOverlay* self) {
                             DEFAULT_COLOR_BY, DEFAULT_LINE_WIDTH, g_strdup(DEFAULT_FONT_FAMILY),
                             DEFAULT_FONT_SIZE};
   self->renderer = nullptr;
+  // GstVideoFilter turns QoS on, which drops frames that a sink reports late; every frame leaves
+  // this element (the standard `qos` property turns dropping back on).
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }

@@ -34,6 +34,7 @@
 #include <deque>
 #include <exception>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "segment_session.h"
@@ -58,6 +59,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
 #define DEFAULT_MAX_LAG 2
 #define DEFAULT_POINT_LIMIT 0
+#define DEFAULT_INSTANCES GST_VMT_SEGMENT_INSTANCES_PER_OBJECT
 #define DEFAULT_ANALYTICS_META TRUE
 #define MAX_TUBE_LENGTH 1000
 #define MAX_CLIP_LENGTH 100000
@@ -82,6 +84,7 @@ enum {
   PROP_PRECISION,
   PROP_MAX_LAG,
   PROP_POINT_LIMIT,
+  PROP_INSTANCES,
   PROP_ANALYTICS_META,
   PROP_ACTIVE_DEVICE,
   PROP_STATS,
@@ -105,6 +108,11 @@ struct Settings {
   GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
   guint max_lag = DEFAULT_MAX_LAG;
   guint point_limit = DEFAULT_POINT_LIMIT;
+  GstVmtSegmentInstances instances = DEFAULT_INSTANCES;
+  /* The properties whose value the user set; the model file's preference (then the built-in
+   * default) applies to the others that it covers (input-size, score-threshold, max-instances,
+   * point-limit). */
+  std::set<guint> user_set;
   gboolean analytics_meta = DEFAULT_ANALYTICS_META;
 };
 
@@ -121,10 +129,15 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   out.engine.precision = s.precision == GST_VMT_SEGMENT_PRECISION_FP16   ? vmt::Precision::Float16
                          : s.precision == GST_VMT_SEGMENT_PRECISION_BF16 ? vmt::Precision::BFloat16
                                                                          : vmt::Precision::Float32;
-  out.engine.input_size = static_cast<int>(s.input_size);
-  out.engine.max_instances = static_cast<int>(s.max_instances);
-  out.engine.score_threshold = static_cast<float>(s.score_threshold);
-  out.engine.point_limit = static_cast<int>(s.point_limit);
+  // Unset properties: the model file's preference, else the engine's built-in default.
+  auto user = [&](guint prop) { return s.user_set.contains(prop); };
+  if (user(PROP_INPUT_SIZE)) out.engine.input_size = static_cast<int>(s.input_size);
+  if (user(PROP_MAX_INSTANCES)) out.engine.max_instances = static_cast<int>(s.max_instances);
+  if (user(PROP_SCORE_THRESHOLD)) out.engine.score_threshold = static_cast<float>(s.score_threshold);
+  if (user(PROP_POINT_LIMIT)) out.engine.point_limit = static_cast<int>(s.point_limit);
+  out.engine.selection = s.instances == GST_VMT_SEGMENT_INSTANCES_TOP_PAIRS
+                             ? vmt::InstanceSelection::TopPairs
+                             : vmt::InstanceSelection::PerObject;
   // Online windows share all but one frame, offline clips their overlap: both reuse features.
   out.engine.feature_cache = true;
   out.tubes.mode = s.mode == GST_VMT_SEGMENT_MODE_ONLINE ? vmt::TubeMode::Online
@@ -137,8 +150,7 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
                          s.association == GST_VMT_SEGMENT_ASSOCIATION_TUBE_IOU;
   out.identity.association = associate ? vmt::Association::TubeMaskIoU : vmt::Association::None;
   out.identity.match_iou = s.association_iou;
-  out.identity.min_score = static_cast<float>(s.score_threshold);
-  out.identity.max_instances_per_frame = static_cast<int>(s.max_instances);
+  // identity.min_score and max_instances_per_frame follow the engine's settings (the session)
   out.analytics_meta = s.analytics_meta;
   return out;
 }
@@ -211,6 +223,11 @@ GST_ELEMENT_REGISTER_DEFINE(vmtsegment, "vmtsegment", GST_RANK_NONE, GST_TYPE_VM
 DEFINE_ENUM_TYPE(gst_vmt_segment_mode_get_type, "GstVmtSegmentMode",
                  {GST_VMT_SEGMENT_MODE_ONLINE, "Sliding window of past frames", "online"},
                  {GST_VMT_SEGMENT_MODE_OFFLINE, "Overlapping clips", "offline"})
+DEFINE_ENUM_TYPE(gst_vmt_segment_instances_get_type, "GstVmtSegmentInstances",
+                 {GST_VMT_SEGMENT_INSTANCES_PER_OBJECT, "One instance per object, its best class",
+                  "per-object"},
+                 {GST_VMT_SEGMENT_INSTANCES_TOP_PAIRS,
+                  "Top (object, class) pairs (official evaluation)", "top-pairs"})
 DEFINE_ENUM_TYPE(gst_vmt_segment_association_get_type, "GstVmtSegmentAssociation",
                  {GST_VMT_SEGMENT_ASSOCIATION_NONE, "Fresh ids per clip", "none"},
                  {GST_VMT_SEGMENT_ASSOCIATION_TUBE_IOU, "Tube mask IoU matching", "tube-iou"})
@@ -647,11 +664,24 @@ static gboolean gst_vmt_segment_start(GstVmtSegment* self) {
   try {
     auto session = std::make_unique<vmt::gst::SegmentSession>(session_settings(settings_used));
     const std::string device = vmt::describe_device(session->device());
-    GST_INFO_OBJECT(self, "model %s (%s) on %s", session->model().name.c_str(),
-                    settings_used.model.c_str(), device.c_str());
+    const vmt::EngineSettings& used = session->engine_settings();
+    GST_INFO_OBJECT(self, "model %s (%s) on %s, input size %d, score threshold %g, %d instances, "
+                    "%d refinement points per frame (0 = exact)", session->model().name.c_str(),
+                    settings_used.model.c_str(), device.c_str(), used.input_size,
+                    used.score_threshold, used.max_instances, used.point_limit);
+    for (const std::string& warning : used.warnings) {
+      GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", warning.c_str()), (nullptr));
+    }
     GST_OBJECT_LOCK(self);
     self->active_device = device;
     self->stats = {};
+    // Reading a property the user left unset shows the value in use (the model's preference).
+    Settings& shown = self->settings;
+    if (!shown.user_set.contains(PROP_INPUT_SIZE)) shown.input_size = static_cast<guint>(used.input_size);
+    if (!shown.user_set.contains(PROP_MAX_INSTANCES))
+      shown.max_instances = static_cast<guint>(used.max_instances);
+    if (!shown.user_set.contains(PROP_SCORE_THRESHOLD)) shown.score_threshold = used.score_threshold;
+    if (!shown.user_set.contains(PROP_POINT_LIMIT)) shown.point_limit = static_cast<guint>(used.point_limit);
     GST_OBJECT_UNLOCK(self);
     self->session = std::move(session);
   } catch (const vmt::Error& error) {
@@ -699,6 +729,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
   GstVmtSegment* self = GST_VMT_SEGMENT(object);
   GST_OBJECT_LOCK(self);
   Settings& s = self->settings;
+  s.user_set.insert(prop_id);
   switch (prop_id) {
     case PROP_MODEL: s.model = g_value_get_string(value) ? g_value_get_string(value) : ""; break;
     case PROP_DEVICE: s.device = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_DEVICE; break;
@@ -714,6 +745,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
     case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
     case PROP_POINT_LIMIT: s.point_limit = g_value_get_uint(value); break;
+    case PROP_INSTANCES: s.instances = static_cast<GstVmtSegmentInstances>(g_value_get_enum(value)); break;
     case PROP_ANALYTICS_META: s.analytics_meta = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
@@ -740,6 +772,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
     case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
     case PROP_POINT_LIMIT: g_value_set_uint(value, s.point_limit); break;
+    case PROP_INSTANCES: g_value_set_enum(value, s.instances); break;
     case PROP_ANALYTICS_META: g_value_set_boolean(value, s.analytics_meta); break;
     case PROP_ACTIVE_DEVICE:
       g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
@@ -835,6 +868,12 @@ static void install_properties(GObjectClass* gobject_class) {
                         "most (its cost grows with their square); 0 = exact, the model's own "
                         "limit (official 12000)",
                         0, MAX_POINT_LIMIT, DEFAULT_POINT_LIMIT, rw));
+  g_object_class_install_property(gobject_class, PROP_INSTANCES,
+      g_param_spec_enum("instances", "Instances",
+                        "Which instances are reported: one per object with its best class (its "
+                        "other class scores in the metadata), or the official evaluation's top "
+                        "(object, class) pairs",
+                        gst_vmt_segment_instances_get_type(), DEFAULT_INSTANCES, rw));
 #if GST_VMT_HAVE_ANALYTICS
   /**
    * GstVmtSegment:analytics-meta:
@@ -881,6 +920,8 @@ static void gst_vmt_segment_class_init(GstVmtSegmentClass* klass) {
 
   gst_type_mark_as_plugin_api(gst_vmt_segment_mode_get_type(), static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(gst_vmt_segment_association_get_type(),
+                              static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(gst_vmt_segment_instances_get_type(),
                               static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(gst_vmt_segment_precision_get_type(),
                               static_cast<GstPluginAPIFlags>(0));

@@ -41,7 +41,19 @@ typedef enum {
   GST_VMT_SEGMENT_PRECISION_BF16,
 } GstVmtSegmentPrecision;
 
+/**
+ * GstVmtSegmentInstances:
+ * @GST_VMT_SEGMENT_INSTANCES_PER_OBJECT: one instance per object, with its best class
+ * @GST_VMT_SEGMENT_INSTANCES_TOP_PAIRS: the official evaluation rule: the top (object, class)
+ *   pairs, so an object may appear under several classes
+ */
+typedef enum {
+  GST_VMT_SEGMENT_INSTANCES_PER_OBJECT,
+  GST_VMT_SEGMENT_INSTANCES_TOP_PAIRS,
+} GstVmtSegmentInstances;
+
 GType gst_vmt_segment_mode_get_type(void);
+GType gst_vmt_segment_instances_get_type(void);
 GType gst_vmt_segment_association_get_type(void);
 GType gst_vmt_segment_precision_get_type(void);
 

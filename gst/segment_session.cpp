@@ -72,11 +72,22 @@ struct SegmentSession::HeldFrame {
   }
 };
 
+namespace {
+
+/// The identity rules with the engine's score threshold and instance count per frame.
+IdentityConfig with_engine_limits(IdentityConfig config, const EngineSettings& engine) {
+  config.min_score = engine.score_threshold;
+  config.max_instances_per_frame = engine.max_instances;
+  return config;
+}
+
+}  // namespace
+
 SegmentSession::SegmentSession(const SessionSettings& settings)
     : settings_(settings),
       engine_(std::make_unique<Engine>(settings.engine)),
       scheduler_(settings.tubes),
-      identity_(settings.identity) {
+      identity_(with_engine_limits(settings.identity, engine_->settings())) {
   gst_video_info_init(&info_);
 }
 
@@ -211,11 +222,14 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
                                   : "class " + std::to_string(instance.category);
     GstVmtMask* mask = gst_vmt_mask_new(box.width, box.height, instance.mask.pixels.data(),
                                         instance.mask.pixels.size());
-    gst_vmt_frame_meta_add_instance(meta, instance.track_id, instance.category, label.c_str(),
-                                    instance.score, box.x, box.y, box.width, box.height,
-                                    static_cast<guint64>(first), static_cast<guint64>(seen_at),
-                                    mask);
+    GstVmtInstance* added = gst_vmt_frame_meta_add_instance(
+        meta, instance.track_id, instance.category, label.c_str(), instance.score, box.x, box.y,
+        box.width, box.height, static_cast<guint64>(first), static_cast<guint64>(seen_at), mask);
     gst_vmt_mask_unref(mask);
+    if (added != nullptr && !instance.class_scores.empty()) {
+      gst_vmt_instance_set_class_scores(added, instance.class_scores.data(),
+                                        static_cast<guint>(instance.class_scores.size()));
+    }
     ++stats_.instances_out;
   }
   gst_buffer_add_vmt_roi_metas(buffer);
@@ -239,6 +253,10 @@ std::optional<std::int64_t> SegmentSession::latency_frames() const noexcept {
 }
 
 const ModelInfo& SegmentSession::model() const noexcept { return engine_->model(); }
+
+const EngineSettings& SegmentSession::engine_settings() const noexcept {
+  return engine_->settings();
+}
 
 DeviceSpec SegmentSession::device() const noexcept { return engine_->device(); }
 

@@ -84,6 +84,8 @@ class SegmentSession {
   std::optional<std::int64_t> latency_frames() const noexcept;
 
   const ModelInfo& model() const noexcept;
+  /// The engine's settings (the element's properties resolved against the model's defaults).
+  const EngineSettings& engine_settings() const noexcept;
   DeviceSpec device() const noexcept;
   const SessionStats& stats() const noexcept { return stats_; }
 

@@ -15,7 +15,7 @@ usage() { sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${
 device=/dev/video0
 output=""
 model="$here/demo/vmt_demo.safetensors"
-input_size=96     # the demo model's size (docs/models.md); 360 for converted official models
+input_size=""     # empty: the model file's own (96 for the demo model, docs/models.md)
 size=640x480
 tube_length=30
 headless=0
@@ -57,7 +57,7 @@ fi
 # online: a sliding window of the last tube-length frames, no frames held back
 pipeline=("${source[@]}" ! videoconvert ! videoscale ! "video/x-raw,width=$width,height=$height"
   ! videoconvert ! vmtsegment model="$model" mode=online tube-length="$tube_length"
-  input-size="$input_size" ! vmtoverlay)
+  ${input_size:+input-size="$input_size"} ! vmtoverlay)
 display=(queue ! videoconvert ! autovideosink sync=false)
 ((headless)) && display=(queue ! fakesink sync=false)
 if [[ -n "$output" ]]; then

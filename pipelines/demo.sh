@@ -11,7 +11,7 @@ video="${2:-$here/demo/demo.mp4}"
 model="${3:-$here/demo/vmt_demo.safetensors}"
 mkdir -p "$out"
 
-# The demo model was trained on 96-pixel-high frames (docs/models.md): input-size=96.
+# vmtsegment takes its input size (96) and other inference settings from the model file.
 # One decode and one inference, teed three ways. Each vmtexport prerolls on its first frame and
 # blocks its branch until the pipeline plays, while x264enc takes in a dozen frames or more
 # (lookahead, frame threads) before the MP4 branch can preroll; so the exporters' queues are
@@ -21,7 +21,7 @@ export_queue="queue max-size-buffers=0 max-size-bytes=0 max-size-time=0"
 # (filesrc ! queue ! decodebin: a damaged file's demuxer error then always reaches the bus;
 # docs/pipelines.md.)
 gst-launch-1.0 -q filesrc location="$video" ! queue ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
-  vmtsegment model="$model" mode=offline clip-length=40 clip-overlap=10 input-size=96 \
+  vmtsegment model="$model" mode=offline clip-length=40 clip-overlap=10 \
     association=tube-iou ! tee name=t \
   t. ! queue ! vmtoverlay ! videoconvert ! x264enc speed-preset=veryfast ! mp4mux ! \
     filesink location="$out/overlay.mp4" \

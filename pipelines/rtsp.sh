@@ -17,7 +17,7 @@ port=8554
 mount=/vmt
 address=0.0.0.0
 model="$here/demo/vmt_demo.safetensors"
-input_size=96     # the demo model's size (docs/models.md); 360 for converted official models
+input_size=""     # empty: the model file's own (96 for the demo model, docs/models.md)
 tube_length=30
 dry_run=0
 while (($#)); do
@@ -48,8 +48,8 @@ fi
 
 # Online mode: every frame is final when it leaves vmtsegment (no clip latency); zerolatency
 # x264 (no B-frames, no look-ahead) and SPS/PPS with every key frame for clients joining late.
-launch="( $source ! videoconvert ! vmtsegment model=$(quote "$model")"
-launch+=" mode=online tube-length=$tube_length input-size=$input_size ! vmtoverlay ! videoconvert"
+launch="( $source ! videoconvert qos=false ! vmtsegment model=$(quote "$model")"
+launch+=" mode=online tube-length=$tube_length${input_size:+ input-size=$input_size} ! vmtoverlay ! videoconvert qos=false"
 launch+=" ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=30"
 launch+=" ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
 

@@ -3,6 +3,9 @@
 //   vmt-model init --preset small [--seed 1] [--labels a,b,c] [--name NAME] [--dtype f32|f16]
 //                  [--foreground-bias B] -o model.safetensors
 //   vmt-model info FILE
+//   vmt-model defaults FILE [-o OUT] [--input-size N] [--trained-sizes MIN:MAX]
+//                      [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]
+//                      (the model's preferred inference settings, its vmt.inference metadata)
 //   vmt-model keys --preset vmt_r50        (tensor names and shapes, for vmt-convert)
 //   vmt-model config --preset vmt_r50      (the vmt.config JSON of the preset)
 //   vmt-model run FILE [--frames 8] [--size 320x240] [--device auto] [--input-size 360]
@@ -35,6 +38,8 @@ int usage() {
                "  vmt-model init --preset NAME [--seed N] [--labels a,b,c] [--name NAME] [--dtype f16]\n"
                "                 [--foreground-bias B] -o FILE\n"
                "  vmt-model info FILE\n"
+               "  vmt-model defaults FILE [-o OUT] [--input-size N] [--trained-sizes MIN:MAX]\n"
+               "                [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]\n"
                "  vmt-model keys --preset NAME\n"
                "  vmt-model config --preset NAME\n"
                "  vmt-model run FILE [--frames N] [--size WxH] [--device auto|cpu|cuda:N]\n"
@@ -105,8 +110,40 @@ int cmd_info(const std::string& path) {
             << "config:     " << vmt::model::config_to_json(header.config) << "\n"
             << "labels:     " << header.labels.size() << " " << vmt::engine::labels_to_json(header.labels)
             << "\n"
+            << "defaults:   " << vmt::engine::defaults_to_json(header.defaults) << "\n"
             << "tensors:    " << file.tensors().size() << "\n"
             << "parameters: " << parameters << "\n";
+  return 0;
+}
+
+/// Sets (or with --clear 1 removes) the model file's preferred inference settings, keeping its
+/// tensors byte for byte (an fp16 file stays fp16); writes FILE in place or -o OUT.
+int cmd_defaults(const std::string& path, const Args& args) {
+  const auto file = vmt::weights::SafetensorsFile::open(path);
+  auto header = vmt::engine::read_header(file);
+  auto& d = header.defaults;
+  if (args.get("clear", "0") == "1") d = {};
+  if (args.has("input-size")) d.input_size = std::stoi(args.require("input-size"));
+  if (args.has("trained-sizes")) {
+    const auto sizes = split(args.require("trained-sizes"), ':');
+    if (sizes.size() != 2) {
+      throw vmt::Error(vmt::ErrorCode::InvalidArgument, "--trained-sizes needs MIN:MAX");
+    }
+    d.trained_min_size = std::stoi(sizes[0]);
+    d.trained_max_size = std::stoi(sizes[1]);
+  }
+  if (args.has("score-threshold")) d.score_threshold = std::stof(args.require("score-threshold"));
+  if (args.has("max-instances")) d.max_instances = std::stoi(args.require("max-instances"));
+  if (args.has("point-limit")) d.point_limit = std::stoi(args.require("point-limit"));
+  // validated as the engine will read it
+  d = vmt::engine::defaults_from_json(vmt::engine::defaults_to_json(d));
+  auto metadata = file.metadata();
+  const auto made = vmt::engine::make_metadata(header);
+  metadata.erase("vmt.inference");
+  for (const auto& [key, value] : made) metadata[key] = value;
+  const std::string output = args.get("output", path);
+  vmt::weights::write_file(output, file.tensors(), metadata);
+  std::cout << "wrote " << output << ": vmt.inference " << vmt::engine::defaults_to_json(d) << "\n";
   return 0;
 }
 
@@ -186,6 +223,7 @@ int main(int argc, char** argv) {
     const auto& positional = args.positional;
     if (command == "init" && positional.empty()) return cmd_init(args);
     if (command == "info" && positional.size() == 1) return cmd_info(positional[0]);
+    if (command == "defaults" && positional.size() == 1) return cmd_defaults(positional[0], args);
     if (command == "keys" && positional.empty()) return cmd_keys(args);
     if (command == "config" && positional.empty()) {
       std::cout << vmt::model::config_to_json(vmt::model::preset(args.get("preset", "vmt_r50")))

@@ -205,15 +205,27 @@ static GstVmtMask* gst_vmt_mask_crop(const GstVmtMask* mask, guint x, guint y, g
 /* --- GstVmtInstance --------------------------------------------------------------------------- */
 
 /* Fills @dest from @src: the mask gains a reference, the cached RLE is duplicated. */
+/* A copy of @instance's class scores (NULL when it has none). */
+static gfloat* gst_vmt_instance_dup_class_scores(const GstVmtInstance* instance) {
+  return instance->n_class_scores
+             ? g_memdup2(instance->class_scores, instance->n_class_scores * sizeof(gfloat))
+             : NULL;
+}
+
+/* Fills @dest from @src: the mask gains a reference, the cached RLE and the class scores are
+ * duplicated. */
 static void gst_vmt_instance_init_copy(GstVmtInstance* dest, const GstVmtInstance* src) {
   *dest = *src;
   if (dest->mask) gst_vmt_mask_ref(dest->mask);
   dest->rle = g_strdup(g_atomic_pointer_get(&((GstVmtInstance*)src)->rle));
+  dest->class_scores = gst_vmt_instance_dup_class_scores(src);
 }
 
 static void gst_vmt_instance_clear(GstVmtInstance* instance) {
   g_clear_pointer(&instance->mask, gst_vmt_mask_unref);
   g_clear_pointer(&instance->rle, g_free);
+  g_clear_pointer(&instance->class_scores, g_free);
+  instance->n_class_scores = 0;
 }
 
 /**
@@ -244,6 +256,40 @@ void gst_vmt_instance_free(GstVmtInstance* instance) {
 }
 
 G_DEFINE_BOXED_TYPE(GstVmtInstance, gst_vmt_instance, gst_vmt_instance_copy, gst_vmt_instance_free)
+
+/**
+ * gst_vmt_instance_get_class_scores:
+ * @instance: an instance
+ * @n_scores: (out): the number of scores
+ *
+ * The object's score for every category (entry c − 1 for class id c), as the model rated it:
+ * with one instance per object, the classes it was not reported under too.
+ *
+ * Returns: (array length=n_scores) (transfer none) (nullable): the scores, or %NULL when the
+ *   producer gave none
+ */
+const gfloat* gst_vmt_instance_get_class_scores(const GstVmtInstance* instance, guint* n_scores) {
+  g_return_val_if_fail(instance != NULL, NULL);
+  if (n_scores) *n_scores = instance->n_class_scores;
+  return instance->class_scores;
+}
+
+/**
+ * gst_vmt_instance_set_class_scores:
+ * @instance: an instance of a frame meta (gst_vmt_frame_meta_add_instance())
+ * @scores: (array length=n_scores) (nullable): the scores, copied
+ * @n_scores: their number
+ *
+ * Sets the object's score for every category, replacing any earlier ones.
+ */
+void gst_vmt_instance_set_class_scores(GstVmtInstance* instance, const gfloat* scores,
+                                       guint n_scores) {
+  g_return_if_fail(instance != NULL);
+  g_return_if_fail(scores != NULL || n_scores == 0);
+  g_free(instance->class_scores);
+  instance->class_scores = n_scores ? g_memdup2(scores, n_scores * sizeof(gfloat)) : NULL;
+  instance->n_class_scores = n_scores;
+}
 
 /**
  * gst_vmt_instance_get_mask:
@@ -340,6 +386,7 @@ static gboolean gst_vmt_frame_meta_scale(GstBuffer* dest, const GstVmtFrameMeta*
     GstVmtInstance out = *in;
     out.mask = NULL;
     out.rle = NULL;
+    out.class_scores = NULL;
     const guint x0 = scale_edge(in->x, in_w, out_w), x1 = scale_edge(in->x + in->width, in_w, out_w);
     const guint y0 = scale_edge(in->y, in_h, out_h), y1 = scale_edge(in->y + in->height, in_h, out_h);
     out.x = x0;
@@ -364,6 +411,7 @@ static gboolean gst_vmt_frame_meta_scale(GstBuffer* dest, const GstVmtFrameMeta*
       out.mask = gst_vmt_mask_wrap(out.width, out.height,
                                    g_bytes_new_take(scaled, (gsize)out.width * out.height));
     }
+    out.class_scores = gst_vmt_instance_dup_class_scores(in);
     gst_vmt_frame_meta_append(meta, &out);
   }
   return TRUE;
@@ -388,6 +436,7 @@ static gboolean gst_vmt_frame_meta_crop(GstBuffer* dest, const GstVmtFrameMeta* 
       continue; /* entirely outside the kept rectangle */
     GstVmtInstance out = *in;
     out.rle = NULL;
+    out.class_scores = gst_vmt_instance_dup_class_scores(in);
     out.x = x0 - crop->x;
     out.y = y0 - crop->y;
     out.width = x1 - x0;

@@ -49,9 +49,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GstVmtMask, gst_vmt_mask_unref)
  * @last_seen: frame index where inference last saw the track (older than the frame's own index
  *   when the instance was carried over a skipped frame)
  * @mask: (nullable): the instance's mask, @width × @height bytes, or %NULL for a box only
+ * @class_scores: (array length=n_class_scores) (nullable): the object's score for every category:
+ *   class_scores[c − 1] for class id c, or %NULL when the producer gave none
+ * @n_class_scores: number of entries in @class_scores
  *
  * One object in one frame. The box is whole pixels inside the frame; the mask covers exactly the
- * box. Read @mask with gst_vmt_instance_get_mask() from bindings.
+ * box. Read @mask with gst_vmt_instance_get_mask() and @class_scores with
+ * gst_vmt_instance_get_class_scores() from bindings.
  */
 typedef struct {
   guint64 track_id;
@@ -65,10 +69,12 @@ typedef struct {
   guint64 first_seen;
   guint64 last_seen;
   GstVmtMask* mask;
+  gfloat* class_scores;
+  guint n_class_scores;
 
   /*< private >*/
   gchar* rle; /* cached full-frame COCO RLE counts, set once (atomically) */
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 2];
 } GstVmtInstance;
 
 #define GST_VMT_TYPE_INSTANCE (gst_vmt_instance_get_type())
@@ -76,6 +82,10 @@ GST_VMT_API GType gst_vmt_instance_get_type(void);
 GST_VMT_API GstVmtInstance* gst_vmt_instance_copy(const GstVmtInstance* instance);
 GST_VMT_API void gst_vmt_instance_free(GstVmtInstance* instance);
 GST_VMT_API GstVmtMask* gst_vmt_instance_get_mask(const GstVmtInstance* instance);
+GST_VMT_API const gfloat* gst_vmt_instance_get_class_scores(const GstVmtInstance* instance,
+                                                          guint* n_scores);
+GST_VMT_API void gst_vmt_instance_set_class_scores(GstVmtInstance* instance, const gfloat* scores,
+                                                   guint n_scores);
 
 /* --- GstVmtFrameMeta -------------------------------------------------------------------------- */
 

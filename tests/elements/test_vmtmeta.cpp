@@ -288,6 +288,49 @@ TEST(VmtMeta, CropTranslatesAndClips) {
   gst_buffer_unref(buffer);
 }
 
+// Class scores are copied with the instance by every transform (copy, scale, crop), replaced by a
+// second set, and freed with it (the leaks tracer and ASan check the last part).
+TEST(VmtMeta, ClassScoresFollowTheInstance) {
+  GstBuffer* buffer = make_buffer();
+  GstVmtFrameMeta* meta = add_sample_meta(buffer);
+  GstVmtInstance* first = gst_vmt_frame_meta_get_instance(meta, 0);
+  guint n = 99;
+  EXPECT_EQ(gst_vmt_instance_get_class_scores(first, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  const gfloat scores[] = {0.9f, 0.05f, 0.3f};
+  gst_vmt_instance_set_class_scores(first, scores, 2);
+  gst_vmt_instance_set_class_scores(first, scores, 3);  // replaces
+  auto expect_scores = [&](const GstVmtFrameMeta* m, const char* what) {
+    ASSERT_NE(m, nullptr) << what;
+    guint count = 0;
+    const gfloat* got = gst_vmt_instance_get_class_scores(gst_vmt_frame_meta_get_instance(m, 0), &count);
+    ASSERT_EQ(count, 3u) << what;
+    EXPECT_EQ(std::vector<gfloat>(got, got + 3), std::vector<gfloat>(scores, scores + 3)) << what;
+    EXPECT_NE(got, first->class_scores) << what << ": a copy, not the same array";
+  };
+  GstBuffer* copy = gst_buffer_copy(buffer);
+  expect_scores(gst_buffer_get_vmt_frame_meta(copy), "copy");
+  GstVideoInfo in_info = video_info(kWidth, kHeight), out_info = video_info(20, 15);
+  GstVideoMetaTransform scale = {&in_info, &out_info};
+  GstBuffer* scaled = make_buffer();
+  ASSERT_TRUE(meta->meta.info->transform_func(scaled, &meta->meta, buffer,
+                                              gst_video_meta_transform_scale_get_quark(), &scale));
+  expect_scores(gst_buffer_get_vmt_frame_meta(scaled), "scale");
+  GstVmtMetaTransformCrop crop = {8, 4, 12, 10};
+  GstBuffer* cropped = make_buffer();
+  ASSERT_TRUE(meta->meta.info->transform_func(cropped, &meta->meta, buffer,
+                                              gst_vmt_meta_transform_crop_get_quark(), &crop));
+  expect_scores(gst_buffer_get_vmt_frame_meta(cropped), "crop");
+  GstVmtInstance* boxed = gst_vmt_instance_copy(first);
+  guint boxed_n = 0;
+  EXPECT_NE(gst_vmt_instance_get_class_scores(boxed, &boxed_n), nullptr);
+  EXPECT_EQ(boxed_n, 3u);
+  gst_vmt_instance_free(boxed);
+  gst_buffer_unref(buffer);
+  expect_scores(gst_buffer_get_vmt_frame_meta(copy), "copy after the original is freed");
+  for (GstBuffer* b : {copy, scaled, cropped}) gst_buffer_unref(b);
+}
+
 // videoflip cannot be followed exactly: the meta is dropped, not left wrong.
 TEST(VmtMeta, FlipDropsMeta) {
   GstHarness* harness = gst_harness_new_parse("videoflip video-direction=horiz");

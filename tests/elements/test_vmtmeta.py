@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """GstVmt from Python through the typelib (PyGObject, no custom bindings): build a buffer with a
 GstVmtFrameMeta, read track ids and mask bytes with numpy. Exit code 77 (skip) without GstVmt."""
+import os
 import sys
 
 try:
@@ -36,6 +37,8 @@ assert [inst.label for inst in instances] == ["car", "pedestrian"]
 assert abs(instances[0].score - 0.9) < 1e-6
 assert (instances[1].x, instances[1].y, instances[1].width, instances[1].height) == (10, 8, 4, 3)
 
+assert not instances[0].get_class_scores()  # none given
+
 inst = instances[0]
 m = inst.get_mask()
 bitmap = np.frombuffer(m.get_data(), np.uint8).reshape(m.get_height(), m.get_width())
@@ -56,4 +59,20 @@ except ImportError:
     assert counts, "empty RLE"
 
 assert GstVmt.buffer_add_vmt_roi_metas(buffer) == 2
+
+# Class scores as vmtsegment writes them (one instance per object, its score for every label).
+pipeline = Gst.parse_launch(
+    "videotestsrc num-buffers=1 pattern=ball ! video/x-raw,format=RGB,width=64,height=48 ! "
+    f"vmtsegment device=cpu input-size=48 model=\"{os.environ['VMT_TEST_MODEL']}\" ! "
+    "appsink name=sink")
+pipeline.set_state(Gst.State.PLAYING)
+sample = pipeline.get_by_name("sink").emit("pull-sample")
+segmented = GstVmt.buffer_get_vmt_frame_meta(sample.get_buffer())
+assert segmented is not None and segmented.get_n_instances() > 0
+for i in range(segmented.get_n_instances()):
+    inst = segmented.get_instance(i)
+    scores = list(inst.get_class_scores())
+    assert len(scores) == 6, scores  # the test model's labels
+    assert abs(inst.score - scores[inst.class_id - 1]) < 1e-6 and abs(inst.score - max(scores)) < 1e-6
+pipeline.set_state(Gst.State.NULL)
 print("ok: track ids", [inst.track_id for inst in instances], "mask area", int(bitmap.sum()))

@@ -4,6 +4,7 @@
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <tuple>
@@ -585,4 +586,143 @@ TEST(VmtSegment, AcceptsOnlyListedFormats) {
   for (const char* format : {"GRAY16_LE", "YUY2", "P010_10LE"}) EXPECT_FALSE(accepts(format)) << format;
   gst_object_unref(sink);
   gst_object_unref(element);
+}
+
+// --- settings from the model file, instances -------------------------------------------------
+
+namespace {
+
+/// The test model with preferred settings (tests/meson.build: input size 40, trained 32–48,
+/// score threshold 0.2, 4 instances).
+std::string model_with_defaults() {
+  const char* path = std::getenv("VMT_TEST_MODEL_DEFAULTS");
+  return path ? path : "";
+}
+
+/// Runs `frames` test frames through a harness of `description`; returns every output meta's
+/// instances (score, class id, class scores) and leaves the element running in `*out`.
+struct SeenInstance {
+  gfloat score;
+  gint class_id;
+  std::vector<gfloat> class_scores;
+};
+std::vector<SeenInstance> run_frames(GstHarness* harness, guint64 frames) {
+  for (guint64 i = 0; i < frames; ++i) EXPECT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  std::vector<SeenInstance> seen;
+  for (guint64 i = 0; i < frames; ++i) {
+    GstBuffer* out = gst_harness_pull(harness);
+    const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
+    for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
+      const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+      guint n = 0;
+      const gfloat* scores = gst_vmt_instance_get_class_scores(instance, &n);
+      seen.push_back({instance->score, instance->class_id,
+                      scores ? std::vector<gfloat>(scores, scores + n) : std::vector<gfloat>{}});
+    }
+    gst_buffer_unref(out);
+  }
+  return seen;
+}
+
+}  // namespace
+
+// Properties left unset take the model file's preferences (and read back as the values in use);
+// properties that are set win.
+TEST_F(VmtSegmentModel, UnsetPropertiesComeFromTheModelFile) {
+  const std::string model = model_with_defaults();
+  ASSERT_FALSE(model.empty()) << "VMT_TEST_MODEL_DEFAULTS is not set (run through meson test)";
+  GstHarness* harness = gst_harness_new_parse(
+      ("vmtsegment device=cpu mode=online model=\"" + model + "\"").c_str());
+  gst_harness_set_src_caps_str(harness, kCaps);
+  const auto seen = run_frames(harness, 6);
+  guint input_size = 0, max_instances = 0;
+  gdouble threshold = 0;
+  GstElement* segment = gst_harness_find_element(harness, "vmtsegment");
+  g_object_get(segment, "input-size", &input_size, "max-instances", &max_instances,
+               "score-threshold", &threshold, nullptr);
+  gst_object_unref(segment);
+  EXPECT_EQ(input_size, 40u);
+  EXPECT_EQ(max_instances, 4u);
+  EXPECT_NEAR(threshold, 0.2, 1e-6);
+  for (const auto& s : seen) EXPECT_GE(s.score, 0.2f);
+  gst_harness_teardown(harness);
+
+  harness = gst_harness_new_parse(
+      ("vmtsegment device=cpu mode=online input-size=48 score-threshold=0.001 model=\"" + model +
+       "\"").c_str());
+  gst_harness_set_src_caps_str(harness, kCaps);
+  run_frames(harness, 2);
+  segment = gst_harness_find_element(harness, "vmtsegment");
+  g_object_get(segment, "input-size", &input_size, "max-instances", &max_instances,
+               "score-threshold", &threshold, nullptr);
+  gst_object_unref(segment);
+  EXPECT_EQ(input_size, 48u);
+  EXPECT_EQ(max_instances, 4u);  // still the model's
+  EXPECT_DOUBLE_EQ(threshold, 0.001);
+  gst_harness_teardown(harness);
+}
+
+// An input size far from the sizes the model was trained at is a WARNING naming both.
+TEST_F(VmtSegmentModel, FarInputSizeIsAWarning) {
+  GstElement* pipeline = vmt::test::parse_pipeline(
+      "videotestsrc num-buffers=2 ! video/x-raw,format=RGB,width=64,height=48 ! "
+      "vmtsegment device=cpu input-size=360 model=\"" + model_with_defaults() + "\" ! fakesink");
+  const auto outcome = vmt::test::run_until_done(pipeline, 120.0);
+  EXPECT_TRUE(outcome.reached_eos) << outcome.error_message;
+  ASSERT_EQ(outcome.warnings.size(), 1u);
+  EXPECT_NE(outcome.warnings[0].find("input size 360"), std::string::npos) << outcome.warnings[0];
+  EXPECT_NE(outcome.warnings[0].find("32–48"), std::string::npos) << outcome.warnings[0];
+  gst_object_unref(pipeline);
+}
+
+// instances=per-object (the default): each object with its best class, its score for every
+// label in the metadata; top-pairs (the official evaluation) may list an object under several
+// classes, and its instances carry the class scores too.
+TEST_F(VmtSegmentModel, InstancesPerObjectCarryTheirClassScores) {
+  gint instances = -1;
+  GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
+  g_object_get(element, "instances", &instances, nullptr);
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "instances");
+  ASSERT_NE(spec, nullptr);
+  const GEnumValue* value = g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, instances);
+  ASSERT_NE(value, nullptr);
+  EXPECT_STREQ(value->value_nick, "per-object");
+  gst_object_unref(element);
+
+  for (const char* mode : {"per-object", "top-pairs"}) {
+    GstHarness* harness = make_harness(std::string("mode=online max-instances=6 instances=") + mode);
+    const auto seen = run_frames(harness, 4);
+    ASSERT_FALSE(seen.empty()) << mode;
+    for (const auto& s : seen) {
+      ASSERT_EQ(s.class_scores.size(), 6u) << mode;  // the test model's six labels
+      EXPECT_FLOAT_EQ(s.score, s.class_scores[static_cast<std::size_t>(s.class_id - 1)]) << mode;
+      if (std::string(mode) == "per-object") {
+        EXPECT_FLOAT_EQ(s.score, *std::max_element(s.class_scores.begin(), s.class_scores.end()));
+      }
+    }
+    gst_harness_teardown(harness);
+  }
+}
+
+// Frames of any shape: very elongated ones end in an ERROR naming their size (no unbounded
+// memory); moderately elongated ones run with the longer edge capped.
+TEST_F(VmtSegmentModel, ElongatedFramesAreBounded) {
+  for (const auto& [width, height, ok] :
+       {std::tuple{2, 1000, false}, std::tuple{1000, 2, false}, std::tuple{40, 400, true}}) {
+    GstElement* pipeline = vmt::test::parse_pipeline(
+        "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=" + std::to_string(width) +
+        ",height=" + std::to_string(height) + " ! vmtsegment device=cpu input-size=96 model=\"" +
+        test_model() + "\" ! fakesink");
+    const auto outcome = vmt::test::run_until_done(pipeline, 120.0);
+    if (ok) {
+      EXPECT_TRUE(outcome.reached_eos) << width << "x" << height << ": " << outcome.error_message;
+    } else {
+      EXPECT_TRUE(outcome.errored) << width << "x" << height;
+      EXPECT_NE((outcome.error_message + outcome.error_debug).find("too elongated"),
+                std::string::npos)
+          << outcome.error_message << " / " << outcome.error_debug;
+    }
+    gst_object_unref(pipeline);
+  }
 }

@@ -124,7 +124,7 @@ TEST(EngineRun, ResultShape) {
   for (const auto& inst : r.instances) {
     EXPECT_GE(inst.category, 1);
     EXPECT_LE(inst.category, 3);
-    EXPECT_GE(inst.score, o.score_threshold);
+    EXPECT_GE(inst.score, engine.settings().score_threshold);
     // frame masks at the frame size, association masks at 1/4 of the model input (48 × 64)
     ASSERT_EQ(inst.frame_masks.size(), 3u);
     for (const auto& m : inst.frame_masks) EXPECT_EQ(m.frame, (vmt::MaskSize{60, 80}));
@@ -256,7 +256,8 @@ TEST(EngineCache, CachedEqualsRecomputedOverOnlineSteps) {
 }
 
 // Offline clips that share frames reuse them: a clip after an overlapping one encodes only its
-// new frames; a flush (clear_cache) or another frame size encodes everything again.
+// new frames; emitting shared frames again, a flush (clear_cache) or another frame size encodes
+// everything again.
 TEST(EngineCache, OverlappingClipsEncodeOnlyNewFrames) {
   auto o = cpu_options(vmt_test::make_model_file("small"));
   o.stage_timings = true;
@@ -265,11 +266,15 @@ TEST(EngineCache, OverlappingClipsEncodeOnlyNewFrames) {
   const auto v = vmt_test::views(clip);
   engine.run_tube(0, std::span(v).subspan(0, 6));
   EXPECT_EQ(engine.last_timings().frames_encoded, 6);
-  engine.run_tube(4, std::span(v).subspan(4, 6));  // frames 4, 5 are shared
+  const vmt::TubeInput second{4, std::span(v).subspan(4, 6), {6, 10}};  // frames 4, 5 shared
+  engine.run_tube(second);
   EXPECT_EQ(engine.last_timings().frames_encoded, 4);
   EXPECT_EQ(engine.cached_frames(), 6u);
-  engine.clear_cache();
+  // emitting a shared frame again needs its refinement inputs, which the cache does not keep
   engine.run_tube(4, std::span(v).subspan(4, 6));
+  EXPECT_EQ(engine.last_timings().frames_encoded, 6);
+  engine.clear_cache();
+  engine.run_tube(second);
   EXPECT_EQ(engine.last_timings().frames_encoded, 6);
   const auto other = vmt_test::make_clip(6, 96, 64, PixelFormat::RGB);
   engine.run_tube(4, vmt_test::views(other));
@@ -311,3 +316,110 @@ TEST(EngineRun, BadTubesAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A copy of `model` whose vmt.inference metadata is `defaults`.
+std::string with_defaults(const std::string& model, const vmt::ModelDefaults& defaults,
+                          const std::string& name) {
+  const auto file = vmt::weights::SafetensorsFile::open(model);
+  auto header = vmt::engine::read_header(file);
+  header.defaults = defaults;
+  auto metadata = file.metadata();
+  for (const auto& [key, value] : vmt::engine::make_metadata(header)) metadata[key] = value;
+  const auto path = temp_file(name);
+  vmt::weights::write_file(path, file.tensors(), metadata);
+  return path;
+}
+
+}  // namespace
+
+// Settings the caller leaves unset come from the model file, then the built-in defaults; set
+// ones win. An input size far from the trained sizes is reported.
+TEST(EngineSettings, ModelDefaultsFillWhatTheCallerLeavesUnset) {
+  vmt::ModelDefaults d;
+  d.input_size = 48;
+  d.trained_min_size = 40;
+  d.trained_max_size = 64;
+  d.score_threshold = 0.25f;
+  d.max_instances = 3;
+  const auto path = with_defaults(vmt_test::make_model_file("small"), d, "defaults.safetensors");
+  EngineOptions o;
+  o.model_path = path;
+  o.device = vmt::parse_device("cpu");
+  const Engine engine(o);
+  EXPECT_EQ(engine.model().defaults.input_size, 48);
+  EXPECT_EQ(engine.settings().input_size, 48);
+  EXPECT_FLOAT_EQ(engine.settings().score_threshold, 0.25f);
+  EXPECT_EQ(engine.settings().max_instances, 3);
+  EXPECT_EQ(engine.settings().point_limit, vmt::kExactPointLimit);  // built-in
+  EXPECT_TRUE(engine.settings().warnings.empty());
+
+  o.input_size = 360;  // set: wins, and is far from 40–64
+  o.max_instances = 7;
+  const Engine explicit_engine(o);
+  EXPECT_EQ(explicit_engine.settings().input_size, 360);
+  EXPECT_EQ(explicit_engine.settings().max_instances, 7);
+  EXPECT_FLOAT_EQ(explicit_engine.settings().score_threshold, 0.25f);
+  ASSERT_EQ(explicit_engine.settings().warnings.size(), 1u);
+  const auto& warning = explicit_engine.settings().warnings[0];
+  EXPECT_NE(warning.find("input size 360"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("40–64"), std::string::npos) << warning;
+
+  // a model without preferences: the built-in defaults
+  EngineOptions plain;
+  plain.model_path = vmt_test::make_model_file("small");
+  plain.device = vmt::parse_device("cpu");
+  const Engine built_in(plain);
+  EXPECT_EQ(built_in.settings().input_size, vmt::kDefaultInputSize);
+  EXPECT_EQ(built_in.settings().max_instances, vmt::kDefaultMaxInstances);
+}
+
+// vmt.inference is checked like the rest of the metadata: unknown fields and bad values are
+// CorruptData naming the field.
+TEST(EngineSettings, BadModelDefaultsAreRefused) {
+  const auto model = vmt_test::make_model_file("small");
+  const auto file = vmt::weights::SafetensorsFile::open(model);
+  for (const auto& [text, field] :
+       std::vector<std::pair<std::string, std::string>>{{R"({"input_size": 16})", "input_size"},
+                                                        {R"({"score_threshold": 2})", "score_threshold"},
+                                                        {R"({"max_instances": "x"})", "max_instances"},
+                                                        {R"({"colour": 1})", "colour"},
+                                                        {"[1]", "not a JSON object"}}) {
+    auto metadata = file.metadata();
+    metadata["vmt.inference"] = text;
+    const auto path = temp_file("bad-defaults.safetensors");
+    vmt::weights::write_file(path, file.tensors(), metadata);
+    expect_error([&] { Engine e(cpu_options(path)); }, ErrorCode::CorruptData, field);
+  }
+}
+
+// One instance per object: its best class among the labels, its score for every label, highest
+// first (which query appears once is checked on the rule itself, test_engine_rules.cpp); the
+// official rule's instances carry the class scores too.
+TEST(EngineSettings, PerObjectSelectionReportsEachQueryOnce) {
+  auto o = cpu_options(vmt_test::make_model_file("small"));
+  o.max_instances = 6;
+  o.feature_cache = false;
+  const auto clip = vmt_test::make_clip(2, 64, 48, PixelFormat::RGB);
+  o.selection = vmt::InstanceSelection::PerObject;
+  Engine per_object(o);
+  o.selection = vmt::InstanceSelection::TopPairs;
+  Engine top_pairs(o);
+  const auto a = per_object.run_tube(0, vmt_test::views(clip));
+  const auto b = top_pairs.run_tube(0, vmt_test::views(clip));
+  ASSERT_GT(a.instances.size(), 0u);
+  for (std::size_t i = 0; i < a.instances.size(); ++i) {
+    const auto& inst = a.instances[i];
+    ASSERT_EQ(inst.class_scores.size(), 3u);
+    EXPECT_FLOAT_EQ(inst.score, *std::max_element(inst.class_scores.begin(), inst.class_scores.end()));
+    EXPECT_FLOAT_EQ(inst.score, inst.class_scores[static_cast<std::size_t>(inst.category - 1)]);
+    if (i > 0) {
+      EXPECT_LE(inst.score, a.instances[i - 1].score);  // highest first
+    }
+  }
+  for (const auto& inst : b.instances) {
+    ASSERT_EQ(inst.class_scores.size(), 3u);
+    EXPECT_FLOAT_EQ(inst.score, inst.class_scores[static_cast<std::size_t>(inst.category - 1)]);
+  }
+}

@@ -109,6 +109,29 @@ TEST(EngineRules, InvalidFramesAreRefused) {
   }
 }
 
+// The model input is bounded for any frame: the longer edge at most 4 × the input size (4096 for
+// native frames), the shorter one scaled with it; below 32 pixels it is an error naming the size.
+TEST(EngineRules, ModelInputIsBoundedForAnyAspectRatio) {
+  using vmt::engine::model_input_size;
+  using Size = std::pair<std::int64_t, std::int64_t>;
+  EXPECT_EQ(model_input_size(720, 1280, 360), Size(360, 640));  // ordinary frames: unchanged
+  EXPECT_EQ(model_input_size(1280, 720, 360), Size(640, 360));
+  EXPECT_EQ(model_input_size(40, 400, 96), Size(38, 384));      // 10:1, capped
+  EXPECT_EQ(model_input_size(400, 40, 96), Size(384, 38));
+  EXPECT_EQ(model_input_size(4320, 7680, 0), Size(2304, 4096));  // native 8K, capped
+  for (const auto& [h, w] : {Size(1000, 2), Size(2, 1000), Size(1000, 20)}) {
+    try {
+      model_input_size(h, w, 96);
+      ADD_FAILURE() << w << "x" << h << " was accepted";
+    } catch (const vmt::Error& e) {
+      EXPECT_EQ(e.code(), vmt::ErrorCode::InvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(std::to_string(w) + "x" + std::to_string(h)),
+                std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("too elongated"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // top-K over the flattened query × class scores, highest first; distinct queries in order of
 // first appearance.
 TEST(EngineRules, TopPairsOverQueriesAndClasses) {
@@ -127,13 +150,38 @@ TEST(EngineRules, TopPairsOverQueriesAndClasses) {
   EXPECT_EQ(vmt::model::select_instances(logits, 100).picks.size(), 9u);  // K larger than Q × C
 }
 
+// One instance per object: each query's best class among categories 1 … labels (logit 0 and
+// logits past the labels are no class), the top K queries, each once.
+TEST(EngineRules, PerObjectTakesEachQuerysBestLabel) {
+  // labels 1..2 of 4 logits: logit 0 and logit 3 are no class
+  const auto logits = logits_of({{0.99f, 0.3f, 0.9f, 0.1f},     // query 0: label 2 (0.9)
+                                 {0.5f, 0.2f, 0.1f, 0.98f},     // query 1: label 1 (0.2)
+                                 {0.1f, 0.7f, 0.65f, 0.2f},     // query 2: label 1 (0.7)
+                                 {0.1f, 0.05f, 0.04f, 0.01f}});  // query 3: label 1 (0.05)
+  const auto s = vmt::model::select_objects(logits, 3, /*num_labels=*/2, /*min_score=*/0.1f);
+  ASSERT_EQ(s.picks.size(), 3u);
+  EXPECT_EQ(s.picks[0].query, 0);
+  EXPECT_EQ(s.picks[0].cls, 2);
+  EXPECT_NEAR(s.picks[0].score, 0.9f, 1e-6);
+  EXPECT_EQ(s.picks[1].query, 2);
+  EXPECT_EQ(s.picks[1].cls, 1);
+  EXPECT_EQ(s.picks[2].query, 1);
+  EXPECT_EQ(s.picks[2].cls, 1);
+  EXPECT_EQ(s.queries, (std::vector<std::int64_t>{0, 2, 1}));  // all ≥ 0.1
+  EXPECT_EQ(vmt::model::select_objects(logits, 3, 2, 0.5f).queries,
+            (std::vector<std::int64_t>{0, 2}));  // query 1 (0.2) gets no masks
+  EXPECT_EQ(s.scores.sizes(), (std::vector<std::int64_t>{4, 4}));
+  EXPECT_TRUE(vmt::model::select_objects(logits, 3, 0, 0.f).picks.empty());  // no labels
+}
+
 // Threshold, category and empty-mask rules; one query may give several instances; frame masks
 // only on the mask frames, association masks on every frame.
 TEST(EngineRules, AssembleAppliesOfficialRules) {
   // queries 0, 1, 2; query 2's masks are empty everywhere
   vmt::model::Selection selection{{{0, 1, 0.9f}, {1, 2, 0.8f}, {0, 3, 0.7f}, {2, 1, 0.6f},
                                    {1, 0, 0.5f}, {1, 4, 0.4f}, {0, 2, 0.0005f}},
-                                  {0, 1, 2}};
+                                  {0, 1, 2},
+                                  {}};
   auto masks = at::full({3, 2, 4, 4}, -5.f);
   masks.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(0, 2)}, 5.f);
   masks.index_put_({1, 1, 2, 2}, 5.f);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace vmt::test {
 
@@ -51,16 +52,31 @@ struct PipelineOutcome {
   std::string error_message;  ///< the GError message of the first ERROR
   std::string error_debug;    ///< its debug string
   std::string error_source;   ///< the name of the element that posted it
+  std::vector<std::string> warnings;  ///< the GError messages of the WARNINGs before the end
 };
 
 /// Sets `pipeline` to PLAYING and waits up to `timeout_seconds` for EOS or ERROR, then to NULL.
+/// WARNING messages on the way are collected.
 inline PipelineOutcome run_until_done(GstElement* pipeline, double timeout_seconds = 60.0) {
   PipelineOutcome outcome;
   GstBus* bus = gst_element_get_bus(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstMessage* message = gst_bus_timed_pop_filtered(
-      bus, static_cast<GstClockTime>(timeout_seconds * GST_SECOND),
-      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const gint64 deadline = g_get_monotonic_time() + static_cast<gint64>(timeout_seconds * 1e6);
+  GstMessage* message = nullptr;
+  while (true) {
+    const gint64 left = deadline - g_get_monotonic_time();
+    message = left > 0 ? gst_bus_timed_pop_filtered(
+                             bus, static_cast<GstClockTime>(left) * GST_USECOND,
+                             static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+                                                         GST_MESSAGE_WARNING))
+                       : nullptr;
+    if (message == nullptr || GST_MESSAGE_TYPE(message) != GST_MESSAGE_WARNING) break;
+    GError* warning = nullptr;
+    gst_message_parse_warning(message, &warning, nullptr);
+    outcome.warnings.push_back(warning ? warning->message : "");
+    g_clear_error(&warning);
+    gst_message_unref(message);
+  }
   if (message == nullptr) {
     outcome.timed_out = true;
   } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {

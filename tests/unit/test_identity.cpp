@@ -30,7 +30,7 @@ const MaskSize kSize{40, 200};
 // A 10×10 box whose left edge is at x on every frame of `frames` (x may depend on the frame).
 TubeInstance box_tube(FrameRange frames, float score, const std::function<int(std::int64_t)>& x,
                       int category = 1) {
-  TubeInstance instance{score, category, {}, {}};
+  TubeInstance instance{score, category, {}, {}, {}};
   for (std::int64_t f = frames.begin; f < frames.end; ++f) {
     const int left = x(f);
     const auto l = static_cast<std::uint32_t>(std::max(left, 0));

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,21 +38,68 @@ enum class MaskScope {
 /// The refinement's points per frame for `exact` (the model's own limit, official 12000).
 inline constexpr int kExactPointLimit = 0;
 
+/// How a tube's instances are chosen from the model's (query, class) scores.
+enum class InstanceSelection {
+  /// The official evaluation rule (tools/inference.py): the top K (query, class) pairs, so one
+  /// query (one object) may be reported under several classes. What benchmark exports and
+  /// comparisons with the official evaluation use. The engine's default.
+  TopPairs,
+  /// One instance per object: each query with its best class (its other class scores kept in
+  /// TubeInstance::class_scores), the top K queries. What pipelines draw and track.
+  PerObject,
+};
+
+/// Inference settings a model file prefers (its `vmt.inference` metadata, docs/models.md); an
+/// unset field has no preference.
+struct ModelDefaults {
+  std::optional<int> input_size;        ///< the shorter edge to run at
+  std::optional<int> trained_min_size;  ///< the range of shorter edges it was trained on
+  std::optional<int> trained_max_size;
+  std::optional<float> score_threshold;
+  std::optional<int> max_instances;
+  std::optional<int> point_limit;
+};
+
+/// Built-in values for what neither the caller nor the model file sets.
+inline constexpr int kDefaultInputSize = 360;
+inline constexpr int kDefaultMaxInstances = 10;
+inline constexpr float kDefaultScoreThreshold = 0.001f;
+
 struct EngineOptions {
   std::string model_path;            ///< a .safetensors file written by vmt-convert or vmt-train
   DeviceSpec device{};               ///< auto, cpu, cuda:N (resolved with resolve_device)
   Precision precision = Precision::Float32;  ///< fp16 / bf16 need a CUDA device
-  int input_size = 360;              ///< shorter edge the frames are resized to; 0 = native size
-  int max_instances = 10;            ///< top-K (query, class) pairs kept per tube
-  float score_threshold = 0.001f;    ///< pairs scoring below are dropped
-  bool feature_cache = true;         ///< reuse per-frame backbone/encoder outputs across tubes
+  // Unset (nullopt): the model file's preference (ModelDefaults), else the built-in default.
+  std::optional<int> input_size;     ///< shorter edge the frames are resized to; 0 = native size
+  std::optional<int> max_instances;  ///< K: instances (pairs or objects) kept per tube
+  std::optional<float> score_threshold;  ///< instances scoring below are dropped
   /// Incoherent points the refinement's point transformer sees per frame, at most (its cost grows
   /// with their square): kExactPointLimit = the model's limit (official 12000), else 1 … 12000
   /// (docs/benchmarks.md measures what smaller budgets cost).
-  int point_limit = kExactPointLimit;
+  std::optional<int> point_limit;
+  InstanceSelection selection = InstanceSelection::TopPairs;
+  /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide): 0 = auto, one less than
+  /// the machine's cores (at least 1), which leaves a core to the rest of a pipeline (decoding,
+  /// drawing, encoding); OpenMP threads that must wait for a busy core slow every parallel
+  /// region down many times over.
+  int threads = 0;
+  bool feature_cache = true;         ///< reuse per-frame backbone/encoder outputs across tubes
   MaskScope mask_scope = MaskScope::Emitted;
   /// Measure per-stage times (last_timings()); on CUDA this synchronises between stages.
   bool stage_timings = false;
+};
+
+/// The settings a loaded engine runs with: EngineOptions with every unset value filled in.
+struct EngineSettings {
+  int input_size = kDefaultInputSize;
+  int max_instances = kDefaultMaxInstances;
+  float score_threshold = kDefaultScoreThreshold;
+  int point_limit = kExactPointLimit;
+  InstanceSelection selection = InstanceSelection::TopPairs;
+  int threads = 1;  ///< the intra-op threads in use
+  /// Settings that look wrong for this model (e.g. an input size far from the sizes it was
+  /// trained on), one sentence each naming the setting, its value and the model's.
+  std::vector<std::string> warnings;
 };
 
 /// One run_tube call: a tube of frames and the frames whose final masks are wanted.
@@ -80,6 +128,7 @@ struct ModelInfo {
   std::string name;                 ///< e.g. "vmt_r50", "vmt_tiny_synthetic"
   std::string architecture;         ///< preset the weights were built for
   std::vector<std::string> labels;  ///< class names; category c (1-based) is labels[c - 1]
+  ModelDefaults defaults;           ///< its preferred inference settings
 };
 
 class Engine {
@@ -93,6 +142,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   const ModelInfo& model() const noexcept;
+  /// The settings in use (EngineOptions resolved against the model file's defaults).
+  const EngineSettings& settings() const noexcept;
   /// The device actually in use (never Auto).
   DeviceSpec device() const noexcept;
 

@@ -35,6 +35,8 @@ struct TubeInstance {
   int category = 0;        ///< class id as the model numbers it
   std::vector<Rle> masks;  ///< association masks, one per frame of the tube, in order
   std::vector<CroppedMask> frame_masks;  ///< final masks, one per frame of the tube, in order
+  /// The object's score for every class: class_scores[c − 1] for category c (may be empty).
+  std::vector<float> class_scores;
 };
 
 /// Everything the model found in one tube.
@@ -49,6 +51,7 @@ struct TrackedInstance {
   float score = 0.f;
   int category = 0;
   CroppedMask mask;  ///< its final mask on the frame (never empty)
+  std::vector<float> class_scores;  ///< TubeInstance::class_scores
 };
 
 /// The final result of one frame: its instances, highest score first.

@@ -1,6 +1,7 @@
 // vmt::Engine: model file → device → tubes of frames → instances with RLE masks.
 #include "vmt/engine.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 
 #include <c10/core/InferenceMode.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <thread>
 #include <new>
 #include <string>
 #include <utility>
@@ -72,11 +74,45 @@ void validate_options(const EngineOptions& o) {
     if (!ok) throw Error(ErrorCode::InvalidArgument, "EngineOptions: " + what);
   };
   require(!o.model_path.empty(), "model_path is empty");
-  require(o.input_size == 0 || o.input_size >= 32, "input_size must be 0 (native) or >= 32");
-  require(o.max_instances >= 1, "max_instances must be >= 1");
-  require(std::isfinite(o.score_threshold) && o.score_threshold >= 0.f,
+  require(!o.input_size || *o.input_size == 0 || *o.input_size >= 32,
+          "input_size must be 0 (native) or >= 32, got " + std::to_string(o.input_size.value_or(0)));
+  require(!o.max_instances || *o.max_instances >= 1, "max_instances must be >= 1");
+  require(!o.score_threshold || (std::isfinite(*o.score_threshold) && *o.score_threshold >= 0.f),
           "score_threshold must be finite and >= 0");
-  require(o.point_limit >= 0, "point_limit must be >= 0 (0 = exact)");
+  require(!o.point_limit || *o.point_limit >= 0, "point_limit must be >= 0 (0 = exact)");
+  require(o.threads >= 0 && o.threads <= 1024, "threads must be 0 (auto) … 1024");
+}
+
+/// EngineOptions::threads resolved: 0 = one less than the cores, at least 1.
+int intra_op_threads(int requested) {
+  if (requested > 0) return requested;
+  const auto cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores - 1);
+}
+
+/// The options with every unset value taken from the model file, else the built-in default, and
+/// a warning for an input size far from the sizes the model was trained on.
+EngineSettings resolve_settings(const EngineOptions& o, const ModelInfo& model) {
+  const auto& d = model.defaults;
+  EngineSettings s;
+  s.input_size = o.input_size.value_or(d.input_size.value_or(kDefaultInputSize));
+  s.max_instances = o.max_instances.value_or(d.max_instances.value_or(kDefaultMaxInstances));
+  s.score_threshold = o.score_threshold.value_or(d.score_threshold.value_or(kDefaultScoreThreshold));
+  s.point_limit = o.point_limit.value_or(d.point_limit.value_or(kExactPointLimit));
+  s.selection = o.selection;
+  s.threads = intra_op_threads(o.threads);
+  // Far = more than 1.5 times outside the trained range: the model has not seen such scales.
+  const auto lo = d.trained_min_size.value_or(d.input_size.value_or(0));
+  const auto hi = d.trained_max_size.value_or(d.input_size.value_or(0));
+  if (lo > 0 && hi > 0 && s.input_size > 0 &&
+      (s.input_size * 3 < lo * 2 || s.input_size * 2 > hi * 3)) {
+    const auto range = lo == hi ? std::to_string(lo) : std::to_string(lo) + "–" + std::to_string(hi);
+    s.warnings.push_back("input size " + std::to_string(s.input_size) +
+                         " is far from the size the model " + model.name + " was trained at (" +
+                         range + "); expect poor results (leave it unset to use the model's " +
+                         std::to_string(d.input_size.value_or(hi)) + ")");
+  }
+  return s;
 }
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
@@ -103,6 +139,7 @@ struct Engine::Impl {
   engine::Model module{nullptr};
   std::mutex mutex;  // serialises run_tube / clear_cache: the module, `encoder`, `timings`
   engine::FrameEncoder encoder;
+  EngineSettings settings;
   StageTimings timings;
 
   explicit Impl(const EngineOptions& o);
@@ -127,6 +164,9 @@ Engine::Impl::Impl(const EngineOptions& o)
   info.name = loaded.header.name;
   info.architecture = config.preset.empty() ? "custom" : config.preset;
   info.labels = loaded.header.labels;
+  info.defaults = loaded.header.defaults;
+  settings = resolve_settings(o, info);
+  at::set_num_threads(settings.threads);
   module = loaded.module;
   // fp16/bf16 run as CUDA autocast over fp32 weights (RunPrecisionGuard): the official model
   // mixes fp32 position/reference tensors into its layers, which autocast reconciles per op.
@@ -203,7 +243,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   auto since = started;
 
   // The model input of the frames that are encoded now and of the mask frames, in one pass.
-  const auto [h, w] = engine::resized_size(height, width, options.input_size);
+  const auto [h, w] = engine::model_input_size(height, width, settings.input_size);
   const auto missing = encoder.missing(input.first_frame, count, h, w, mask_begin, mask_end);
   std::vector<std::int64_t> needed = missing;
   for (auto f = mask_begin; f < mask_end; ++f) needed.push_back(f);
@@ -212,7 +252,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   std::vector<ImageView> views;
   views.reserve(needed.size());
   for (const auto f : needed) views.push_back(frames[static_cast<std::size_t>(f)]);
-  const auto images = engine::preprocess(views, options.input_size, device, torch::kFloat32);
+  const auto images = engine::preprocess(views, settings.input_size, device, torch::kFloat32);
   auto rows_of = [&](auto first, auto last) {  // rows of `images` holding tube frames first…last
     std::vector<std::int64_t> rows;
     for (auto it = first; it != last; ++it) {
@@ -236,9 +276,11 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   request.mask_begin = mask_begin;
   request.mask_end = mask_end;
   request.coarse_masks = options.mask_scope == MaskScope::Emitted;
-  request.max_instances = options.max_instances;
-  request.min_score = options.score_threshold;
-  request.point_limit = options.point_limit;
+  request.selection = settings.selection;
+  request.max_instances = settings.max_instances;
+  request.num_labels = static_cast<std::int64_t>(info.labels.size());
+  request.min_score = settings.score_threshold;
+  request.point_limit = settings.point_limit;
   model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
   const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
                                      options.stage_timings ? &tube_stages : nullptr);
@@ -258,7 +300,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   if (out.coarse_logits.defined()) logits.coarse_logits = out.coarse_logits.to(torch::kFloat32);
   logits.mask_begin = mask_begin;
   logits.tube_frames = count;
-  result.instances = engine::assemble_instances(logits, height, width, options.score_threshold,
+  result.instances = engine::assemble_instances(logits, height, width, settings.score_threshold,
                                                 static_cast<std::int64_t>(info.labels.size()));
   mark(&StageTimings::output_ms, since);
   if (options.stage_timings) timings.total_ms = elapsed_ms(started);
@@ -274,6 +316,8 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
 const ModelInfo& Engine::model() const noexcept { return impl_->info; }
+
+const EngineSettings& Engine::settings() const noexcept { return impl_->settings; }
 
 DeviceSpec Engine::device() const noexcept { return impl_->device_spec; }
 

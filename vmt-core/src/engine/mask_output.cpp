@@ -87,9 +87,15 @@ std::vector<TubeInstance> assemble_instances(const TubeLogits& in, std::int64_t 
         std::all_of(masks.masks.begin(), masks.masks.end(),
                     [](const Rle& m) { return rle_area(m) == 0; });
     if (empty) continue;  // the official 'skip'
+    std::vector<float> class_scores;
+    if (selection.scores.defined() && num_labels > 0) {
+      const auto row = selection.scores[query].narrow(0, 1, num_labels).contiguous();
+      class_scores.assign(row.data_ptr<float>(), row.data_ptr<float>() + num_labels);
+    }
     for (const auto& p : selection.picks) {
       if (p.query != query || !wanted(p)) continue;
-      instances.push_back({p.score, static_cast<int>(p.cls), masks.masks, masks.frame_masks});
+      instances.push_back(
+          {p.score, static_cast<int>(p.cls), masks.masks, masks.frame_masks, class_scores});
     }
   }
   return instances;

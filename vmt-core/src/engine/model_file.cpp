@@ -38,6 +38,58 @@ std::vector<std::string> parse_labels(const std::string& text, const std::string
 
 }  // namespace
 
+std::string defaults_to_json(const ModelDefaults& d) {
+  nlohmann::json j = nlohmann::json::object();
+  if (d.input_size) j["input_size"] = *d.input_size;
+  if (d.trained_min_size) j["trained_min_size"] = *d.trained_min_size;
+  if (d.trained_max_size) j["trained_max_size"] = *d.trained_max_size;
+  if (d.score_threshold) j["score_threshold"] = *d.score_threshold;
+  if (d.max_instances) j["max_instances"] = *d.max_instances;
+  if (d.point_limit) j["point_limit"] = *d.point_limit;
+  return j.dump();
+}
+
+ModelDefaults defaults_from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto fail = [](const std::string& what) {
+    return Error(ErrorCode::CorruptData, "vmt.inference: " + what);
+  };
+  if (j.is_discarded() || !j.is_object()) throw fail("not a JSON object");
+  ModelDefaults d;
+  for (const auto& [key, value] : j.items()) {
+    auto integer = [&](int lo, int hi) {
+      if (!value.is_number_integer() || value.get<long long>() < lo || value.get<long long>() > hi) {
+        throw fail(key + " must be an integer in [" + std::to_string(lo) + ", " +
+                   std::to_string(hi) + "], got " + value.dump());
+      }
+      return value.get<int>();
+    };
+    if (key == "input_size") {
+      d.input_size = integer(0, 4096);
+      if (*d.input_size != 0 && *d.input_size < 32) throw fail("input_size must be 0 or >= 32");
+    } else if (key == "trained_min_size") {
+      d.trained_min_size = integer(1, 4096);
+    } else if (key == "trained_max_size") {
+      d.trained_max_size = integer(1, 4096);
+    } else if (key == "max_instances") {
+      d.max_instances = integer(1, 1000);
+    } else if (key == "point_limit") {
+      d.point_limit = integer(0, 1 << 20);
+    } else if (key == "score_threshold") {
+      if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= 1)) {
+        throw fail("score_threshold must be a number in [0, 1], got " + value.dump());
+      }
+      d.score_threshold = value.get<float>();
+    } else {
+      throw fail("unknown field '" + key + "'");
+    }
+  }
+  if (d.trained_min_size && d.trained_max_size && *d.trained_min_size > *d.trained_max_size) {
+    throw fail("trained_min_size is above trained_max_size");
+  }
+  return d;
+}
+
 std::string labels_to_json(const std::vector<std::string>& labels) {
   return nlohmann::json(labels).dump();
 }
@@ -64,6 +116,13 @@ ModelHeader read_header(const weights::SafetensorsFile& file) {
   }
   const auto name = meta.find("vmt.name");
   header.name = name != meta.end() ? name->second : header.config.preset;
+  if (const auto inference = meta.find("vmt.inference"); inference != meta.end()) {
+    try {
+      header.defaults = defaults_from_json(inference->second);
+    } catch (const Error& e) {
+      throw corrupt(source, e.what());
+    }
+  }
   return header;
 }
 
@@ -73,6 +132,8 @@ weights::Metadata make_metadata(const ModelHeader& header) {
   meta["vmt.config"] = model::config_to_json(header.config);
   meta["vmt.labels"] = labels_to_json(header.labels);
   if (!header.name.empty()) meta["vmt.name"] = header.name;
+  const auto defaults = defaults_to_json(header.defaults);
+  if (defaults != "{}") meta["vmt.inference"] = defaults;
   return meta;
 }
 

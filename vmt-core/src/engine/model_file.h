@@ -4,6 +4,9 @@
 //   vmt.config          model::config_to_json(config) (includes the preset name)
 //   vmt.labels          JSON array of class names; category c (1-based) is labels[c - 1]
 //   vmt.name            optional display name
+//   vmt.inference       optional JSON object of preferred inference settings (ModelDefaults):
+//                       input_size, trained_min_size, trained_max_size, score_threshold,
+//                       max_instances, point_limit
 // Internal to vmt-core (LibTorch).
 #pragma once
 
@@ -17,6 +20,7 @@
 #include "../model/refinement_head.h"
 #include "../model/vmt_detector.h"
 #include "../weights/safetensors.h"
+#include "vmt/engine.h"
 
 namespace vmt::engine {
 
@@ -33,8 +37,14 @@ inline constexpr std::string_view kFormatVersion = "1";
 struct ModelHeader {
   model::ModelConfig config;
   std::vector<std::string> labels;
-  std::string name;  ///< vmt.name, or the preset name when absent
+  std::string name;        ///< vmt.name, or the preset name when absent
+  ModelDefaults defaults;  ///< vmt.inference (optional): its preferred inference settings
 };
+
+/// vmt.inference as JSON text (only the fields that are set) and back. Parsing refuses unknown
+/// fields, wrong types and values out of range (vmt::Error CorruptData naming the field).
+std::string defaults_to_json(const ModelDefaults& defaults);
+ModelDefaults defaults_from_json(const std::string& text);
 
 /// Parses and checks the vmt.* metadata of `file`: format version, config (validated), labels
 /// (a JSON array of strings, at most num_classes - 1 of them: category c is logit index c).

@@ -112,12 +112,38 @@ torch::Tensor to_rgb(const ImageView& image) {
   return rgb;
 }
 
-std::pair<std::int64_t, std::int64_t> resized_size(std::int64_t h, std::int64_t w, int size) {
-  if (size <= 0) return {h, w};
-  const auto s = static_cast<std::int64_t>(size);
-  // torchvision _compute_resized_output_size: int(size * long / short), in Python floats
-  if (w <= h) return {static_cast<std::int64_t>(static_cast<double>(s) * h / w), s};
-  return {s, static_cast<std::int64_t>(static_cast<double>(s) * w / h)};
+std::pair<std::int64_t, std::int64_t> resized_size(std::int64_t h, std::int64_t w, int size,
+                                                   int max_long) {
+  // torchvision _compute_resized_output_size: int(size * long / short), in Python floats, then
+  // the longer edge capped at max_size
+  const bool portrait = w <= h;
+  const auto short_in = portrait ? w : h, long_in = portrait ? h : w;
+  auto new_short = size > 0 ? static_cast<std::int64_t>(size) : short_in;
+  auto new_long = size > 0 ? static_cast<std::int64_t>(static_cast<double>(size) * long_in / short_in)
+                           : long_in;
+  if (max_long > 0 && new_long > max_long) {
+    new_short = static_cast<std::int64_t>(static_cast<double>(max_long) * new_short / new_long);
+    new_long = max_long;
+  }
+  return portrait ? std::pair{new_long, new_short} : std::pair{new_short, new_long};
+}
+
+std::pair<std::int64_t, std::int64_t> model_input_size(std::int64_t h, std::int64_t w, int size) {
+  constexpr int kMaxAspect = 4, kMaxNativeEdge = 4096, kMinEdge = 32;
+  const auto [rh, rw] = resized_size(h, w, size, size > 0 ? kMaxAspect * size : kMaxNativeEdge);
+  // Only the cap on the longer edge can make the shorter one smaller than asked; below 32 pixels
+  // (the backbone's stride) such a frame has nothing left to segment.
+  const std::int64_t asked_short = size > 0 ? size : std::min(h, w);
+  if (std::min(rh, rw) < std::min<std::int64_t>(asked_short, kMinEdge)) {
+    throw Error(ErrorCode::InvalidArgument,
+                "frames of " + std::to_string(w) + "x" + std::to_string(h) +
+                    " are too elongated for the model: with the longer edge capped at " +
+                    std::to_string(kMaxAspect) + " times the input size (" +
+                    std::to_string(std::max(rh, rw)) + "), the shorter edge is " +
+                    std::to_string(std::min(rh, rw)) + " pixels, below the " +
+                    std::to_string(kMinEdge) + " it needs (crop or pad the video first)");
+  }
+  return {rh, rw};
 }
 
 torch::Tensor preprocess(std::span<const ImageView> frames, int size, const torch::Device& device,
@@ -126,7 +152,7 @@ torch::Tensor preprocess(std::span<const ImageView> frames, int size, const torc
   rgb.reserve(frames.size());
   for (const auto& f : frames) rgb.push_back(to_rgb(f));
   auto x = at::stack(rgb).permute({0, 3, 1, 2}).to(device).contiguous();  // [T, 3, H, W] uint8
-  const auto [h, w] = resized_size(x.size(2), x.size(3), size);
+  const auto [h, w] = model_input_size(x.size(2), x.size(3), size);
   if (h != x.size(2) || w != x.size(3)) {
     const auto options = F::InterpolateFuncOptions()
                              .size(std::vector<std::int64_t>{h, w})

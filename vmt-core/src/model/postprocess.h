@@ -1,14 +1,18 @@
-// Which instances VMT reports for a tube: the one selection rule every caller uses (the engine,
+// Which instances VMT reports for a tube: the one selection code every caller uses (the engine,
 // and through it vmt-train predict, the demo-model check and the benchmarks; the parity tests
-// check it against the official code). The official tools/inference.py: the top K of all
-// Q × num_classes sigmoid scores (torch.topk over the flattened [Q, C]), one instance per
-// (query, class) pair; masks are computed per distinct query. Internal to vmt-core.
+// check it against the official code). Two rules (vmt::InstanceSelection):
+//  - TopPairs, the official tools/inference.py: the top K of all Q × num_classes sigmoid scores
+//    (torch.topk over the flattened [Q, C]), one instance per (query, class) pair;
+//  - PerObject: each query's best class among the labels, the top K queries, one instance each.
+// Masks are computed per distinct query. Internal to vmt-core.
 #pragma once
 
 #include <torch/types.h>
 
 #include <cstdint>
 #include <vector>
+
+#include "vmt/engine.h"
 
 namespace vmt::model {
 
@@ -25,6 +29,8 @@ struct Selection {
   /// distinct queries of the picks scoring at least the selection's min_score, in order of first
   /// appearance: the queries whose masks are computed
   std::vector<std::int64_t> queries;
+  /// [Q, C] sigmoid scores on the CPU: every query's score for every class.
+  torch::Tensor scores;
 
   /// `queries` as an int64 tensor on `device`.
   torch::Tensor query_tensor(const torch::Device& device) const;
@@ -36,5 +42,15 @@ struct Selection {
 /// scores under 0.001, and an element's score threshold drops them, so their masks are not
 /// computed; the refinement's incoherent points then come from the reported instances only).
 Selection select_instances(const torch::Tensor& logits, std::int64_t k, float min_score = 0.f);
+
+/// The PerObject rule: per query its best class among categories 1 … num_labels (logit 0 and the
+/// logits past the labels are no class), the top `k` queries by that score, highest first; the
+/// distinct queries of those scoring at least `min_score`.
+Selection select_objects(const torch::Tensor& logits, std::int64_t k, std::int64_t num_labels,
+                         float min_score = 0.f);
+
+/// The rule `rule` (TopPairs: select_instances; PerObject: select_objects).
+Selection select(const torch::Tensor& logits, InstanceSelection rule, std::int64_t k,
+                 std::int64_t num_labels, float min_score);
 
 }  // namespace vmt::model

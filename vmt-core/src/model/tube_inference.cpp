@@ -27,8 +27,8 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   TubeOutput result;
   result.input_height = features.input_height;
   result.input_width = features.input_width;
-  result.selection =
-      select_instances(out.pred_logits[0], request.max_instances, request.min_score);
+  result.selection = select(out.pred_logits[0], request.selection, request.max_instances,
+                            request.num_labels, request.min_score);
   const auto queries = result.selection.query_tensor(out.hs.device());
   StageClock clock(times, out.hs.device());
   if (request.coarse_masks) result.coarse_logits = detector->coarse_mask_logits(out, queries);

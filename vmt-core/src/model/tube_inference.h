@@ -2,7 +2,8 @@
 // the engine vmt-train predict, the demo-model check and the benchmarks):
 //   1. decode the tube: the decoder and heads on the features of all its frames (the instance
 //      queries need every frame);
-//   2. select the instances (postprocess.h: the official top-K over (query, class) pairs);
+//   2. select the instances (postprocess.h: the official top-K over (query, class) pairs, or one
+//      per object);
 //   3. coarse masks of every frame for the selected queries (the dynamic mask head; what
 //      association across tubes compares);
 //   4. the final masks of the frames that are wanted only: refined (the Transfiner head, frame
@@ -29,8 +30,10 @@ struct TubeRequest {
   std::int64_t mask_end = 0;
   /// Coarse masks of every frame of the tube (for association).
   bool coarse_masks = true;
-  /// K of the top-K (query, class) pairs.
+  /// The selection rule and its K; num_labels: the categories (PerObject picks among 1 … n).
+  InstanceSelection selection = InstanceSelection::TopPairs;
   std::int64_t max_instances = 10;
+  std::int64_t num_labels = 0;
   /// Pairs scoring below get no masks (select_instances' min_score).
   float min_score = 0.f;
   /// Refinement points per frame (PointSampling::point_limit): 0 = the model's limit (official

@@ -152,8 +152,8 @@ std::vector<FrameResult> IdentityAssigner::assign(const TubeJob& job, const Tube
     for (std::size_t r = 0; r < order.size() && frame.instances.size() < limit; ++r) {
       const TubeInstance& instance = result.instances[order[r]];
       if (instance.frame_masks[slot].empty()) continue;
-      frame.instances.push_back(
-          {ids[r], instance.score, instance.category, instance.frame_masks[slot]});
+      frame.instances.push_back({ids[r], instance.score, instance.category,
+                                 instance.frame_masks[slot], instance.class_scores});
     }
     frames.push_back(std::move(frame));
   }

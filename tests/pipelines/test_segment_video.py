@@ -131,10 +131,125 @@ def test_bad_command_lines():
                            ([DEMO_VIDEO, "--input-size", "-3"], "--input-size"),
                            ([DEMO_VIDEO, "--results", "x.json", "--format", "csv"], "csv"),
                            ([DEMO_VIDEO, "--format", "jsonl"], "--format needs --results"),
-                           ([DEMO_VIDEO, "--max-frames", "0"], "--max-frames")]:
-        result = run([TOOL, *args], timeout=60)
+                           ([DEMO_VIDEO, "--max-frames", "0"], "--max-frames"),
+                           ([DEMO_VIDEO, "--frame-list", "f.txt"], "--frame-list and an input"),
+                           (["--frame-list", "f.txt", "--frame-rate", "0"], "--frame-rate"),
+                           (["--frame-list", "f.txt", "--frame-rate", "6/x"], "--frame-rate"),
+                           ([DEMO_VIDEO, "--results", "a.json", "--results", "a.json"],
+                            "given twice"),
+                           ([DEMO_VIDEO, "--results", "a.json", "--format", "jsonl", "--format",
+                             "mots"], "two --format for 'a.json'"),
+                           ([DEMO_VIDEO, "--video-id", "x"], "--video-id expects"),
+                           ([DEMO_VIDEO, "--video-id", "-1"], "--video-id expects"),
+                           ([DEMO_VIDEO, "--video-id", "4294967296"], "--video-id expects")]:
+        # --max-frames 1: a line wrongly accepted costs one frame, not the whole video
+        result = run([TOOL, *args, "--max-frames", "1"], timeout=60)
         assert result.returncode == 2, (args, result)
         assert expected in result.stderr, (args, result.stderr)
+
+
+def write_frames(folder, count, encoder="jpegenc", extension="jpg", step=1):
+    """`count` 128x96 test-pattern frames as images named 00000, 00005, … (for step 5): the
+    non-contiguous names YouTube-VIS uses. Returns their paths in order."""
+    os.makedirs(folder, exist_ok=True)
+    result = run(["gst-launch-1.0", "-q", "videotestsrc", "pattern=ball", f"num-buffers={count}",
+                  "!", "video/x-raw,width=128,height=96", "!", "videoconvert", "!", encoder, "!",
+                  "multifilesink", f"location={folder}/tmp%05d.{extension}"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    paths = []
+    for i in range(count):
+        path = f"{folder}/{i * step:05d}.{extension}"
+        os.rename(f"{folder}/tmp{i:05d}.{extension}", path)
+        paths.append(path)
+    return paths
+
+
+def write_list(path, frames):
+    with open(path, "w") as f:
+        f.write("# frames of one video\n\n")
+        f.writelines(os.path.relpath(frame, os.path.dirname(path)) + "\n" for frame in frames)
+
+
+def test_frame_list_several_results():
+    """A list of JPEG frames with gaps in their names: every frame segmented, in order, into three
+    vmtexport files at once; --video-id and --video-name reach them."""
+    with temporary_folder() as folder:
+        frames = write_frames(f"{folder}/clip", 12, step=5)
+        write_list(f"{folder}/frames.txt", frames)
+        ytvis, jsonl, bdd = f"{folder}/r.json", f"{folder}/r.jsonl", f"{folder}/r.scalabel"
+        result = run([TOOL, "--frame-list", f"{folder}/frames.txt", "--results", ytvis,
+                      "--results", jsonl, "--results", bdd, "--format", "bdd100k",
+                      "--video-id", "42", "--video-name", "clip7", "--frame-rate", "6",
+                      "--model", DEMO_MODEL, "--mode", "online", *FAST], timeout=300)
+        assert result.returncode == 0, result.stderr
+        summary = summary_of(result.stdout)
+        assert int(summary["frames"]) == 12, summary
+        results_lines = [line for line in result.stdout.splitlines() if line.startswith("results:")]
+        assert results_lines == [f"results:    {ytvis} (youtube-vis)",
+                                 f"results:    {jsonl} (jsonl)",
+                                 f"results:    {bdd} (bdd100k)"], result.stdout
+        with open(ytvis) as f:
+            tracks = json.load(f)
+        assert tracks and all(t["video_id"] == 42 and len(t["segmentations"]) == 12
+                              for t in tracks), tracks[:1]
+        with open(jsonl) as f:
+            lines = [json.loads(line) for line in f]
+        assert [line["frame"] for line in lines] == list(range(12))
+        # timestamps at 6 fps, one frame after the other
+        assert all(abs(line["pts"] - i * 10**9 / 6) <= 1 for i, line in enumerate(lines)), \
+            [line["pts"] for line in lines]
+        with open(bdd) as f:
+            labels = json.load(f)
+        assert len(labels) == 12 and {frame["videoName"] for frame in labels} == {"clip7"}
+        present = sum(seg is not None for t in tracks for seg in t["segmentations"])
+        assert present == sum(len(line["instances"]) for line in lines) == int(summary["instances"])
+
+
+def test_frame_list_png():
+    """PNG frames work the same way."""
+    with temporary_folder() as folder:
+        frames = write_frames(f"{folder}/png", 5, encoder="pngenc", extension="png")
+        write_list(f"{folder}/frames.lst", frames)
+        result = run([TOOL, "--frame-list", f"{folder}/frames.lst", "--results",
+                      f"{folder}/r.jsonl", "--model", DEMO_MODEL, "--mode", "online", *FAST],
+                     timeout=300)
+        assert result.returncode == 0, result.stderr
+        with open(f"{folder}/r.jsonl") as f:
+            assert sum(1 for _ in f) == 5
+
+
+def test_frame_list_bad_frames():
+    """A missing, damaged, foreign or mixed frame: exit 1 naming that frame, no results left."""
+    with temporary_folder() as folder:
+        frames = write_frames(f"{folder}/clip", 6)
+        png = write_frames(f"{folder}/png", 1, encoder="pngenc", extension="png")[0]
+        with open(frames[3], "rb") as f:
+            data = f.read()
+        damaged = f"{folder}/clip/damaged.jpg"  # the JPEG header survives, the image does not
+        with open(damaged, "wb") as f:
+            f.write(data[:300] + bytes(len(data) - 300))
+        text = f"{folder}/clip/notes.jpg"
+        with open(text, "w") as f:
+            f.write("not an image\n")
+        cases = [
+            (frames[:2] + [f"{folder}/clip/missing.jpg"] + frames[2:], "missing.jpg",
+             "no such file"),
+            (frames[:3] + [damaged] + frames[3:], "damaged.jpg", "cannot decode frame"),
+            ([text] + frames, "notes.jpg", "neither a JPEG nor a PNG"),
+            (frames[:2] + [png], "00000.png", "is not a JPEG image like the first frame"),
+            ([], "empty.txt", "names no frames"),
+        ]
+        for i, (listed, named, reason) in enumerate(cases):
+            list_path = f"{folder}/empty.txt" if not listed else f"{folder}/list{i}.txt"
+            write_list(list_path, listed)
+            results = f"{folder}/r{i}.json"
+            result = run([TOOL, "--frame-list", list_path, "--results", results,
+                          "--model", DEMO_MODEL, "--mode", "online", *FAST], timeout=300)
+            assert result.returncode == 1, (named, result.returncode, result.stderr)
+            message = result.stderr.strip().splitlines()[-1]
+            assert message.startswith("vmt-segment-video: "), result.stderr
+            assert named in message and reason in message, (named, result.stderr)
+            assert not os.path.exists(results), f"{named}: a failed run left its results"
 
 
 def test_damaged_videos():
@@ -176,4 +291,5 @@ if __name__ == "__main__":
     main([test_bad_command_lines, test_mots_alias_and_set, test_missing_input, test_folder_as_input,
           test_missing_model,
           test_corrupt_model, test_progress_is_reported, test_demo_overlay_and_jsonl_results,
-          test_youtube_vis_results_offline, test_damaged_videos])
+          test_youtube_vis_results_offline, test_frame_list_several_results, test_frame_list_png,
+          test_frame_list_bad_frames, test_damaged_videos])

@@ -1,11 +1,14 @@
-// vmt-segment-video: one video file through vmtsegment, rendered by vmtoverlay into an MP4 and
-// exported by vmtexport, with a progress bar and a summary. See docs/pipelines.md.
+// vmt-segment-video: one video file (or a list of frame images) through vmtsegment, rendered by
+// vmtoverlay into an MP4 and exported by vmtexport, with a progress bar and a summary. See
+// docs/pipelines.md.
 //
-//   vmt-segment-video INPUT [-o overlay.mp4] [--results FILE] [--format FORMAT] [--model FILE]
+//   vmt-segment-video INPUT [-o overlay.mp4] [--results FILE [--format FORMAT]]... [--model FILE]
 //                     [--mode online|offline] [--input-size N] [--device auto|cpu|cuda:N] ...
+//   vmt-segment-video --frame-list FRAMES.txt [--frame-rate 6] ...
 //
 // Exit status: 0 done, 1 the video could not be processed (the message says why), 2 bad command
 // line. GST_PLUGIN_PATH must reach the vmt plugin (tools/dev shell sets it).
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include "vmt.h"  // gst/meta/: the gstvmt-1.0 library (installed as <gst/vmt/vmt.h>)
 #include <unistd.h>
@@ -19,29 +22,38 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 namespace {
 
 constexpr std::string_view kUsage = R"(usage: vmt-segment-video INPUT [options]
+       vmt-segment-video --frame-list FRAMES.txt [options]
 
 Decodes INPUT (any file GStreamer reads), segments it with vmtsegment, draws the instances with
 vmtoverlay into an H.264 video and writes the metadata with vmtexport. Prints a progress bar on
 stderr and a summary (frames, instances, tracks, fps, wall time) on stdout.
 
 options:
+  --frame-list FILE        instead of INPUT: a text file naming JPEG or PNG frames, one per line
+                           (relative to the list's folder), read in that order
+  --frame-rate N[/D]       frames per second given to a frame list's frames (default 6)
   -o, --output FILE        overlay video (.mp4, or .mkv for Matroska); none if not given
-  --results FILE           metadata file written by vmtexport; none if not given
-  --format FORMAT          jsonl, youtube-vis, mots (= mots-challenge), kitti-mots, bdd100k;
-                           default from the results' extension: .jsonl jsonl, .txt mots-challenge,
-                           anything else youtube-vis
+  --results FILE           metadata file written by vmtexport; none if not given; repeat it for
+                           several files (one vmtexport each)
+  --format FORMAT          jsonl, youtube-vis, mots (= mots-challenge), kitti-mots, bdd100k, for
+                           the --results before it; default from the results' extension: .jsonl
+                           jsonl, .txt mots-challenge, anything else youtube-vis
+  --video-id N             video_id of YouTube-VIS results (default 1)
+  --video-name NAME        videoName of BDD100K results (default: the results' file name)
   --model FILE             .safetensors model (default: the shipped demo model)
   --device DEVICE          auto, cpu, cuda, cuda:N (default auto)
   --mode MODE              online or offline (default offline)
@@ -69,11 +81,20 @@ struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// One vmtexport: its file and format.
+struct ResultsFile {
+  std::string location;
+  std::string format;  ///< vmtexport format nick; empty until resolved
+};
+
 struct CommandLine {
-  std::string input;
-  std::string output;   ///< overlay video, empty = none
-  std::string results;  ///< vmtexport location, empty = none
-  std::string format;   ///< vmtexport format nick, resolved
+  std::string input;        ///< a video file, or the frame list with --frame-list
+  bool frame_list = false;  ///< input names JPEG/PNG frames, one per line
+  int frame_rate_num = 6;
+  int frame_rate_den = 1;
+  std::string output;                ///< overlay video, empty = none
+  std::vector<ResultsFile> results;  ///< one vmtexport each, in the given order
+  std::vector<std::pair<std::string, std::string>> export_properties;   ///< on every vmtexport
   std::vector<std::pair<std::string, std::string>> segment_properties;  ///< in the given order
   long long max_frames = -1;
   bool progress = true;
@@ -88,9 +109,24 @@ std::string resolve_format(const std::string& format, const std::string& results
   return "youtube-vis";
 }
 
+/// "N" or "N/D" with N, D >= 1, for --frame-rate.
+std::pair<int, int> parse_frame_rate(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string num = text.substr(0, slash);
+  const std::string den = slash == std::string::npos ? "1" : text.substr(slash + 1);
+  char* end_num = nullptr;
+  char* end_den = nullptr;
+  const long n = std::strtol(num.c_str(), &end_num, 10);
+  const long d = std::strtol(den.c_str(), &end_den, 10);
+  if (num.empty() || den.empty() || *end_num != '\0' || *end_den != '\0' || n < 1 || d < 1 ||
+      n > 1000000 || d > 1000000)
+    throw UsageError("--frame-rate expects N or N/D (whole numbers >= 1), not '" + text + "'");
+  return {static_cast<int>(n), static_cast<int>(d)};
+}
+
 CommandLine parse_command_line(int argc, char** argv) {
   CommandLine cmd;
-  std::string format;
+  std::string early_format;  // a --format before any --results applies to the first one
   // options that set a vmtsegment property of the same name
   const std::set<std::string, std::less<>> segment_options = {
       "model",       "device",       "mode",        "input-size",      "tube-length",
@@ -120,9 +156,34 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (name == "output") {
         cmd.output = value;
       } else if (name == "results") {
-        cmd.results = value;
+        for (const auto& r : cmd.results)
+          if (r.location == value) throw UsageError("--results '" + value + "' given twice");
+        cmd.results.push_back({value, ""});
       } else if (name == "format") {
-        format = value;
+        std::string& target = cmd.results.empty() ? early_format : cmd.results.back().format;
+        if (!target.empty())
+          throw UsageError(cmd.results.empty()
+                               ? std::string("--format given twice")
+                               : "two --format for '" + cmd.results.back().location + "'");
+        target = value;
+      } else if (name == "frame-list") {
+        if (!cmd.input.empty())
+          throw UsageError("--frame-list and an input: '" + cmd.input + "' and '" + value + "'");
+        cmd.input = value;
+        cmd.frame_list = true;
+      } else if (name == "frame-rate") {
+        std::tie(cmd.frame_rate_num, cmd.frame_rate_den) = parse_frame_rate(value);
+      } else if (name == "video-id") {
+        // checked here: GLib's unsigned parser takes "-1" as the largest value
+        errno = 0;
+        const unsigned long long id = std::strtoull(value.c_str(), nullptr, 10);
+        if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+            errno == ERANGE || id > G_MAXUINT)
+          throw UsageError("--video-id expects a whole number 0-" + std::to_string(G_MAXUINT) +
+                           ", not '" + value + "'");
+        cmd.export_properties.emplace_back(name, value);
+      } else if (name == "video-name") {
+        cmd.export_properties.emplace_back(name, value);
       } else if (name == "max-frames") {
         char* end = nullptr;
         cmd.max_frames = std::strtoll(value.c_str(), &end, 10);
@@ -141,12 +202,19 @@ CommandLine parse_command_line(int argc, char** argv) {
     } else if (cmd.input.empty()) {
       cmd.input = arg;
     } else {
-      throw UsageError("more than one input: '" + cmd.input + "' and '" + arg + "'");
+      throw UsageError(
+          std::string(cmd.frame_list ? "--frame-list and an input" : "more than one input") +
+          ": '" + cmd.input + "' and '" + arg + "'");
     }
   }
   if (cmd.input.empty()) throw UsageError("no input video");
-  if (!format.empty() && cmd.results.empty()) throw UsageError("--format needs --results FILE");
-  cmd.format = resolve_format(format, cmd.results);
+  if (!early_format.empty()) {
+    if (cmd.results.empty()) throw UsageError("--format needs --results FILE");
+    if (!cmd.results.front().format.empty())
+      throw UsageError("two --format for '" + cmd.results.front().location + "'");
+    cmd.results.front().format = early_format;
+  }
+  for (auto& r : cmd.results) r.format = resolve_format(r.format, r.location);
   return cmd;
 }
 
@@ -201,6 +269,169 @@ GstElement* make(const char* factory, const char* name = nullptr) {
                         : " (install the GStreamer plugins: tools/setup.sh)"));
   }
   return element;
+}
+
+/// --frame-list: the frames in order, and which of them the decoder let through. A frame a
+/// decoder drops (GStreamer's JPEG decoder skips some damaged frames without a word) makes the run
+/// fail naming it: no frame is lost silently.
+struct FrameList {
+  std::vector<std::string> paths;
+  bool png = false;  ///< else JPEG; every frame must be of the first one's kind
+  int rate_num = 6;
+  int rate_den = 1;
+  std::size_t next = 0;       ///< the next frame to push; appsrc's streaming thread only
+  std::mutex lock;            // protects everything below
+  std::string failure;        ///< why the feeder stopped (a frame unreadable or of another kind)
+  std::size_t entering = 0;   ///< the last frame that went into the decoder
+  std::vector<bool> decoded;  ///< by frame, set when the decoder outputs it
+
+  GstClockTime pts(std::size_t i) const {
+    return gst_util_uint64_scale(i, GST_SECOND * static_cast<guint64>(rate_den),
+                                 static_cast<guint64>(rate_num));
+  }
+  /// The frame whose timestamp is `pts`, or paths.size() for none.
+  std::size_t index_of(GstClockTime pts_in) const {
+    const std::size_t i = gst_util_uint64_scale_round(pts_in, static_cast<guint64>(rate_num),
+                                                      GST_SECOND * static_cast<guint64>(rate_den));
+    return i < paths.size() && pts(i) == pts_in ? i : paths.size();
+  }
+};
+
+bool is_png(std::string_view bytes) { return bytes.starts_with("\x89PNG\r\n\x1a\n"); }
+bool is_jpeg(std::string_view bytes) { return bytes.starts_with("\xff\xd8\xff"); }
+
+/// Reads the list (one frame per line, relative to the list's folder; blank lines and lines
+/// starting with # are skipped) and checks that every frame is a readable file.
+void read_frame_list(const std::string& list_path, FrameList& frames) {
+  check_input(list_path);
+  std::ifstream in(list_path);
+  const std::filesystem::path folder = std::filesystem::path(list_path).parent_path();
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos || line.front() == '#') continue;
+    const std::filesystem::path frame(line);
+    frames.paths.push_back(frame.is_absolute() ? line : (folder / frame).string());
+  }
+  if (frames.paths.empty()) throw RunError("frame list '" + list_path + "' names no frames");
+  for (const auto& path : frames.paths) check_input(path);
+  std::string head(8, '\0');
+  std::ifstream first(frames.paths.front(), std::ios::binary);
+  first.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(first.gcount()));
+  frames.png = is_png(head);
+  if (!frames.png && !is_jpeg(head))
+    throw RunError("frame '" + frames.paths.front() + "' is neither a JPEG nor a PNG image");
+  frames.decoded.assign(frames.paths.size(), false);
+}
+
+/// appsrc need-data: pushes the next frame's file as one buffer, or EOS after the last one.
+void push_next_frame(GstAppSrc* src, guint, gpointer data) {
+  auto* frames = static_cast<FrameList*>(data);
+  if (frames->next >= frames->paths.size()) {
+    gst_app_src_end_of_stream(src);
+    return;
+  }
+  const std::size_t i = frames->next;
+  const std::string& path = frames->paths[i];
+  gchar* contents = nullptr;
+  gsize size = 0;
+  GError* error = nullptr;
+  std::string failure;
+  if (!g_file_get_contents(path.c_str(), &contents, &size, &error)) {
+    failure = "cannot read frame '" + path + "': " + error->message;
+    g_clear_error(&error);
+  } else if (const std::string_view bytes(contents, size);
+             frames->png ? !is_png(bytes) : !is_jpeg(bytes)) {
+    failure = "frame '" + path + "' is not a " + (frames->png ? "PNG" : "JPEG") +
+              " image like the first frame";
+    g_free(contents);
+  }
+  if (!failure.empty()) {
+    // no more buffers: the ERROR ends the run (appsrc waits for data until then)
+    {
+      std::lock_guard guard(frames->lock);
+      frames->failure = failure;
+    }
+    GError* posted =
+        g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, failure.c_str());
+    gst_element_post_message(GST_ELEMENT(src),
+                             gst_message_new_error(GST_OBJECT(src), posted, nullptr));
+    g_error_free(posted);
+    return;
+  }
+  ++frames->next;
+  GstBuffer* buffer = gst_buffer_new_wrapped(contents, size);
+  GST_BUFFER_PTS(buffer) = frames->pts(i);
+  GST_BUFFER_DURATION(buffer) = frames->pts(i + 1) - frames->pts(i);
+  GST_BUFFER_OFFSET(buffer) = i;
+  gst_app_src_push_buffer(src, buffer);  // takes the buffer
+}
+
+GstPadProbeReturn frame_entering_decoder(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* frames = static_cast<FrameList*>(data);
+  std::lock_guard guard(frames->lock);
+  frames->entering = GST_BUFFER_OFFSET(GST_PAD_PROBE_INFO_BUFFER(info));
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn frame_decoded(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* frames = static_cast<FrameList*>(data);
+  const std::size_t i = frames->index_of(GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)));
+  std::lock_guard guard(frames->lock);
+  if (i < frames->decoded.size()) frames->decoded[i] = true;
+  return GST_PAD_PROBE_OK;
+}
+
+/// The source half for a frame list: appsrc ! jpegdec|pngdec, the decoder linked to `convert`.
+void add_frame_source(GstBin* bin, FrameList& frames, GstElement* convert) {
+  GstElement* src = make("appsrc", "frames");
+  GstElement* decode = make(frames.png ? "pngdec" : "jpegdec", "frame-decode");
+  gst_bin_add_many(bin, src, decode, nullptr);
+  // parsed=true: one buffer is one whole image, so the JPEG decoder does not search for frames
+  GstCaps* caps = gst_caps_new_simple(frames.png ? "image/png" : "image/jpeg", "framerate",
+                                      GST_TYPE_FRACTION, frames.rate_num, frames.rate_den, "parsed",
+                                      G_TYPE_BOOLEAN, TRUE, nullptr);
+  g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME, "duration",
+               frames.pts(frames.paths.size()), nullptr);
+  gst_caps_unref(caps);
+  GstAppSrcCallbacks callbacks{};
+  callbacks.need_data = push_next_frame;
+  gst_app_src_set_callbacks(GST_APP_SRC(src), &callbacks, &frames, nullptr);
+  gst_element_link_many(src, decode, convert, nullptr);
+  GstPad* decode_sink = gst_element_get_static_pad(decode, "sink");
+  gst_pad_add_probe(decode_sink, GST_PAD_PROBE_TYPE_BUFFER, frame_entering_decoder, &frames,
+                    nullptr);
+  gst_object_unref(decode_sink);
+  GstPad* decode_src = gst_element_get_static_pad(decode, "src");
+  gst_pad_add_probe(decode_src, GST_PAD_PROBE_TYPE_BUFFER, frame_decoded, &frames, nullptr);
+  gst_object_unref(decode_src);
+}
+
+/// The source half for a file: filesrc ! queue ! decodebin, its video pad linked to `convert`.
+void add_file_source(GstBin* bin, const std::string& location, GstElement* convert) {
+  GstElement* src = make("filesrc", "source");
+  // The queue puts the demuxer in push mode. In pull mode (filesrc ! decodebin) it runs on a
+  // thread of its own, started while decodebin (GStreamer 1.22) brings it to PAUSED with errors
+  // filtered: an error posted in that window (no moov box, a broken sample table, no video) is
+  // swallowed and the pipeline never ends. tests/pipelines/test_corrupt_videos.cpp shows it.
+  GstElement* push_mode = make("queue", "push-mode");
+  GstElement* decode = make("decodebin", "decode");
+  gst_bin_add_many(bin, src, push_mode, decode, nullptr);
+  g_object_set(src, "location", location.c_str(), nullptr);
+  gst_element_link_many(src, push_mode, decode, nullptr);
+  // decodebin's video pad is linked when it appears; other streams (audio) stay unlinked
+  g_signal_connect(
+      decode, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer sink_element) {
+        GstCaps* caps = gst_pad_get_current_caps(pad);
+        if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+        const bool video =
+            g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/");
+        gst_caps_unref(caps);
+        GstPad* sink = gst_element_get_static_pad(GST_ELEMENT(sink_element), "sink");
+        if (video && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
+        gst_object_unref(sink);
+      }),
+      convert);
 }
 
 /// What the probe on vmtsegment's source pad saw; written by the streaming thread.
@@ -297,11 +528,42 @@ std::string describe_error(GstMessage* message, const CommandLine& cmd) {
   const bool stream_error = error && error->domain == GST_STREAM_ERROR;
   g_clear_error(&error);
   g_free(debug);
-  if (source == "segment" || source == "overlay" || source == "export") return source + ": " + text;
+  if (source == "segment" || source == "overlay" || source.starts_with("export"))
+    return source + ": " + text;
   if (details.find("not-linked") != std::string::npos)
     return "'" + cmd.input + "' has no video stream (" + text + ")";
   if (stream_error) return "cannot decode '" + cmd.input + "': " + text;
   return source + ": " + text + (details.empty() ? "" : " (" + details + ")");
+}
+
+/// An ERROR while reading a frame list: the feeder's own reason, else the decoder's (or appsrc's,
+/// when the decoder returned an error) message with the frame that was being decoded.
+std::string describe_frame_error(GstMessage* message, FrameList& frames) {
+  const std::string source = GST_OBJECT_NAME(GST_MESSAGE_SRC(message));
+  if (source == "segment" || source == "overlay" || source.starts_with("export")) {
+    const CommandLine none;
+    return describe_error(message, none);
+  }
+  GError* error = nullptr;
+  gst_message_parse_error(message, &error, nullptr);
+  const std::string text = error ? error->message : "unknown error";
+  g_clear_error(&error);
+  std::lock_guard guard(frames.lock);
+  if (!frames.failure.empty()) return frames.failure;
+  return "cannot decode frame '" + frames.paths[frames.entering] + "': " + text;
+}
+
+/// After EOS: empty when the decoder output every frame (the first `max_frames` with
+/// --max-frames), else a message naming the first frame it dropped.
+std::string lost_frames(FrameList& frames, long long max_frames) {
+  std::lock_guard guard(frames.lock);
+  std::size_t wanted = frames.decoded.size();
+  if (max_frames > 0) wanted = std::min(wanted, static_cast<std::size_t>(max_frames));
+  const auto first_lost = std::find(frames.decoded.begin(), frames.decoded.begin() + wanted, false);
+  if (first_lost == frames.decoded.begin() + wanted) return "";
+  const auto lost = std::count(frames.decoded.begin(), frames.decoded.begin() + wanted, false);
+  return "cannot decode frame '" + frames.paths[first_lost - frames.decoded.begin()] + "' (" +
+         std::to_string(lost) + " of " + std::to_string(wanted) + " frames not decoded)";
 }
 
 struct Summary {
@@ -312,9 +574,17 @@ struct Summary {
 };
 
 Summary run(const CommandLine& cmd) {
-  check_input(cmd.input);
-  if (!cmd.output.empty() && cmd.output == cmd.results)
-    throw UsageError("--output and --results name the same file");
+  // Declared before the pipeline, so it outlives the pipeline's streaming threads.
+  FrameList frame_list;
+  if (cmd.frame_list) {
+    frame_list.rate_num = cmd.frame_rate_num;
+    frame_list.rate_den = cmd.frame_rate_den;
+    read_frame_list(cmd.input, frame_list);
+  } else {
+    check_input(cmd.input);
+  }
+  for (const auto& r : cmd.results)
+    if (r.location == cmd.output) throw UsageError("--output and --results name the same file");
 
   GstElement* pipeline = gst_pipeline_new("vmt-segment-video");
   auto* bin = GST_BIN(pipeline);
@@ -327,31 +597,14 @@ Summary run(const CommandLine& cmd) {
     }
   } guard{pipeline};
 
-  GstElement* src = make("filesrc", "source");
-  // The queue puts the demuxer in push mode. In pull mode (filesrc ! decodebin) it runs on a
-  // thread of its own, started while decodebin (GStreamer 1.22) brings it to PAUSED with errors
-  // filtered: an error posted in that window (no moov box, a broken sample table, no video) is
-  // swallowed and the pipeline never ends. tests/pipelines/test_corrupt_videos.cpp shows it.
-  GstElement* push_mode = make("queue", "push-mode");
-  GstElement* decode = make("decodebin", "decode");
   GstElement* convert = make("videoconvert", "convert");
   GstElement* segment = make("vmtsegment", "segment");
-  gst_bin_add_many(bin, src, push_mode, decode, convert, segment, nullptr);
-  g_object_set(src, "location", cmd.input.c_str(), nullptr);
-  gst_element_link_many(src, push_mode, decode, nullptr);
-  // decodebin's video pad is linked when it appears; other streams (audio) stay unlinked
-  g_signal_connect(
-      decode, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer sink_element) {
-        GstCaps* caps = gst_pad_get_current_caps(pad);
-        if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
-        const bool video =
-            g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/");
-        gst_caps_unref(caps);
-        GstPad* sink = gst_element_get_static_pad(GST_ELEMENT(sink_element), "sink");
-        if (video && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
-        gst_object_unref(sink);
-      }),
-      convert);
+  gst_bin_add_many(bin, convert, segment, nullptr);
+  if (cmd.frame_list) {
+    add_frame_source(bin, frame_list, convert);
+  } else {
+    add_file_source(bin, cmd.input, convert);
+  }
 
   gst_element_link(convert, segment);
   if (cmd.max_frames > 0) {
@@ -379,15 +632,18 @@ Summary run(const CommandLine& cmd) {
     gst_element_link_many(queue, overlay, convert_out, encode, mux, sink, nullptr);
     branches.emplace_back(queue, sink);
   }
-  if (!cmd.results.empty()) {
+  for (std::size_t i = 0; i < cmd.results.size(); ++i) {
     // Unbounded: the exporter prerolls on the first frame while x264enc still gathers its
     // look-ahead; a bounded queue here would stall the tee (and so both branches) at preroll.
     GstElement* queue = make("queue");
     g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", guint64{0},
                  nullptr);
-    GstElement* exporter = make("vmtexport", "export");
-    g_object_set(exporter, "location", cmd.results.c_str(), nullptr);
-    set_property(exporter, "format", cmd.format);
+    const std::string name = i == 0 ? "export" : "export-" + std::to_string(i + 1);
+    GstElement* exporter = make("vmtexport", name.c_str());
+    g_object_set(exporter, "location", cmd.results[i].location.c_str(), nullptr);
+    set_property(exporter, "format", cmd.results[i].format);
+    for (const auto& [property, value] : cmd.export_properties)
+      set_property(exporter, property, value);
     gst_bin_add_many(bin, queue, exporter, nullptr);
     gst_element_link(queue, exporter);
     branches.emplace_back(queue, exporter);
@@ -424,7 +680,9 @@ Summary run(const CommandLine& cmd) {
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // an element that failed to start (vmtsegment without its model) posted why
     GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    failure = message ? describe_error(message, cmd) : "the pipeline did not start";
+    failure = message == nullptr ? "the pipeline did not start"
+              : cmd.frame_list   ? describe_frame_error(message, frame_list)
+                                 : describe_error(message, cmd);
     if (message) gst_message_unref(message);
   }
   gint64 duration = -1;
@@ -434,7 +692,9 @@ Summary run(const CommandLine& cmd) {
         bus, 200 * GST_MSECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (message != nullptr) {
       const bool eos = GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS;
-      if (!eos) failure = describe_error(message, cmd);
+      if (!eos)
+        failure = cmd.frame_list ? describe_frame_error(message, frame_list)
+                                 : describe_error(message, cmd);
       gst_message_unref(message);
       if (eos) break;
       continue;
@@ -461,6 +721,9 @@ Summary run(const CommandLine& cmd) {
     if (cmd.max_frames > 0)
       fraction =
           std::max(fraction, static_cast<double>(frames) / static_cast<double>(cmd.max_frames));
+    if (cmd.frame_list)
+      fraction = std::max(
+          fraction, static_cast<double>(frames) / static_cast<double>(frame_list.paths.size()));
     progress.update(fraction, frames, elapsed());
   }
   gst_object_unref(bus);
@@ -475,14 +738,21 @@ Summary run(const CommandLine& cmd) {
     summary.tracks = counts.tracks.size();
   }
   summary.seconds = seconds;
+  bool files_finished = false;  // EOS reached: vmtexport has written its files
   if (failure.empty()) {
+    files_finished = true;
     progress.update(1.0, summary.frames, seconds);
-    if (summary.frames == 0) failure = "no video frames could be decoded from '" + cmd.input + "'";
+    if (cmd.frame_list) failure = lost_frames(frame_list, cmd.max_frames);
+    if (failure.empty() && summary.frames == 0)
+      failure = "no video frames could be decoded from '" + cmd.input + "'";
   }
   progress.finish();
   if (!failure.empty()) {
-    // vmtexport leaves no file on failure; do the same for the overlay video.
+    // vmtexport leaves no file on failure; do the same for the overlay video, and for results a
+    // failure found after EOS (frames lost) would otherwise leave.
     if (!cmd.output.empty()) std::remove(cmd.output.c_str());
+    if (files_finished)
+      for (const auto& r : cmd.results) std::remove(r.location.c_str());
     throw RunError(failure);
   }
   return summary;
@@ -503,8 +773,8 @@ int main(int argc, char** argv) {
     std::printf("fps:        %.2f\n",
                 s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0);
     if (!cmd.output.empty()) std::printf("overlay:    %s\n", cmd.output.c_str());
-    if (!cmd.results.empty())
-      std::printf("results:    %s (%s)\n", cmd.results.c_str(), cmd.format.c_str());
+    for (const auto& r : cmd.results)
+      std::printf("results:    %s (%s)\n", r.location.c_str(), r.format.c_str());
     return 0;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "vmt-segment-video: %s\n(vmt-segment-video --help for the options)\n",

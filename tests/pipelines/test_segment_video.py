@@ -263,7 +263,7 @@ def test_damaged_videos():
         "bitflip-avcc.mp4": (1, "No valid frames"),
         "zeroed-header.mp4": (1, "Could not determine type of stream"),
         "garbage.mp4": (1, "Could not determine type of stream"),
-        "empty.mp4": (1, "doesn't contain enough data"),
+        "empty.mp4": (1, "Stream contains no data"),
         "audio-only.ogg": (1, "has no video stream"),
     }
     files = sorted(f for f in os.listdir(FIXTURE_VIDEOS) if not f.endswith((".md", ".sh")))

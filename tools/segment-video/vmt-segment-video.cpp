@@ -249,8 +249,9 @@ void check_input(const std::string& path) {
   }
 }
 
-/// Sets a property from its text form with the type and range of its GParamSpec, or fails.
-void set_property(GstElement* element, const std::string& name, const std::string& text) {
+/// A property's value from its text form, with the type and range of its GParamSpec, or fails
+/// (UsageError naming the option). The caller unsets the value.
+GValue parse_property(GstElement* element, const std::string& name, const std::string& text) {
   GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), name.c_str());
   const std::string what = std::string(GST_OBJECT_NAME(element)) + " property '" + name + "'";
   if (spec == nullptr)
@@ -272,8 +273,85 @@ void set_property(GstElement* element, const std::string& name, const std::strin
     g_value_unset(&value);
     throw UsageError("invalid value '" + text + "' for --" + name + hint);
   }
+  return value;
+}
+
+/// Sets a property from its text form with the type and range of its GParamSpec, or fails.
+void set_property(GstElement* element, const std::string& name, const std::string& text) {
+  GValue value = parse_property(element, name, text);
   g_object_set_property(G_OBJECT(element), name.c_str(), &value);
   g_value_unset(&value);
+}
+
+/// A uint property given as text (checked like any property), else its current value.
+guint uint_option(GstElement* element, const char* name, const std::optional<std::string>& text) {
+  guint value = 0;
+  if (text) {
+    GValue parsed = parse_property(element, name, *text);
+    value = g_value_get_uint(&parsed);
+    g_value_unset(&parsed);
+  } else {
+    g_object_get(element, name, &value, nullptr);
+  }
+  return value;
+}
+
+/// The nick of an enum property's current value ("offline").
+std::string enum_nick(GstElement* element, const char* name) {
+  gint value = 0;
+  g_object_get(element, name, &value, nullptr);
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), name);
+  const GEnumValue* found = g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, value);
+  return found ? found->value_nick : "";
+}
+
+/// Sets vmtsegment's properties in the given order, except clip-length and clip-overlap: their
+/// last values are checked together first (the overlap must be smaller, as vmtsegment requires;
+/// the message names the options), then set in an order vmtsegment takes.
+void set_segment_properties(GstElement* segment,
+                            const std::vector<std::pair<std::string, std::string>>& properties) {
+  std::optional<std::string> length_text, overlap_text;
+  for (const auto& [name, value] : properties) {
+    if (name == "clip-length") {
+      length_text = value;
+    } else if (name == "clip-overlap") {
+      overlap_text = value;
+    } else {
+      set_property(segment, name, value);
+    }
+  }
+  const guint length = uint_option(segment, "clip-length", length_text);
+  const guint overlap = uint_option(segment, "clip-overlap", overlap_text);
+  // vmtsegment checks a default overlap in offline mode only (online mode has no clips)
+  if (length != 0 && overlap >= length && (overlap_text || enum_nick(segment, "mode") == "offline"))
+    throw UsageError((overlap_text ? "--clip-overlap " : "the default --clip-overlap ") +
+                     std::to_string(overlap) + " must be smaller than --clip-length " +
+                     std::to_string(length) + (length_text ? "" : " (the default)"));
+  const guint current_length = uint_option(segment, "clip-length", std::nullopt);
+  // a clip shorter than the current one: the overlap first
+  if (overlap_text && (current_length == 0 || overlap < current_length))
+    g_object_set(segment, "clip-overlap", overlap, nullptr);
+  if (length_text) g_object_set(segment, "clip-length", length, nullptr);
+  if (overlap_text) g_object_set(segment, "clip-overlap", overlap, nullptr);
+}
+
+/// vmtsegment's settings errors ("Invalid settings: property 'device' is …") name the CLI's
+/// options instead; nullopt for any other error.
+std::optional<std::string> settings_error(GstMessage* message) {
+  if (std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) != "segment") return std::nullopt;
+  GError* error = nullptr;
+  gst_message_parse_error(message, &error, nullptr);
+  std::string text = error ? error->message : "";
+  g_clear_error(&error);
+  constexpr std::string_view kPrefix = "Invalid settings: ";
+  if (!text.starts_with(kPrefix)) return std::nullopt;
+  text = text.substr(kPrefix.size());
+  for (std::size_t at; (at = text.find("property '")) != std::string::npos;) {
+    const std::size_t end = text.find('\'', at + 10);
+    if (end == std::string::npos) break;
+    text.replace(at, end + 1 - at, "--" + text.substr(at + 10, end - at - 10));
+  }
+  return text;
 }
 
 GstElement* make(const char* factory, const char* name = nullptr) {
@@ -767,7 +845,7 @@ Summary run(const CommandLine& cmd) {
   GstPad* segment_out = gst_element_get_static_pad(segment, "src");
   gst_pad_add_probe(segment_out, GST_PAD_PROBE_TYPE_EVENT_FLUSH, drop_stop_flush, &feed, nullptr);
   gst_object_unref(segment_out);
-  for (const auto& [name, value] : cmd.segment_properties) set_property(segment, name, value);
+  set_segment_properties(segment, cmd.segment_properties);
 
   // Branches after vmtsegment: the overlay video and the export (a tee when both).
   std::vector<std::pair<GstElement*, GstElement*>> branches;  // first, last element of each
@@ -840,6 +918,11 @@ Summary run(const CommandLine& cmd) {
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // an element that failed to start (vmtsegment without its model) posted why
     GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    if (const auto settings = message ? settings_error(message) : std::nullopt) {
+      gst_message_unref(message);
+      gst_object_unref(bus);
+      throw UsageError(*settings);
+    }
     failure = message == nullptr ? "the pipeline did not start"
               : cmd.frame_list   ? describe_frame_error(message, frame_list)
                                  : describe_error(message, cmd);

@@ -138,3 +138,27 @@ TEST(EvalVis, NumbersOutOfRangeAreCorruptData) {
   EXPECT_EQ(gt.videos.at(0).size.height, 2u);
   EXPECT_EQ(gt.annotations.at(0).video_id, 1);
 }
+
+// A result whose masks are not of its video's size, or that has another number of frames, is
+// refused when read, before anything is decoded (a result claiming 65535x65535 masks would
+// otherwise be decoded at that size for the boundary IoU).
+TEST(EvalVis, ResultMasksMustFitTheirVideo) {
+  const std::string gt_text = R"({"videos": [{"id": 1, "height": 2, "width": 3, "length": 2}],
+      "categories": [{"id": 1}], "annotations": []})";
+  const auto gt = ev::parse_vis_ground_truth(gt_text);
+  const auto result = [](const std::string& segmentations) {
+    return R"([{"video_id": 1, "category_id": 1, "score": 0.5, "segmentations": )" +
+           segmentations + "}]";
+  };
+  EXPECT_EQ(ev::parse_vis_results(result(R"([{"size": [2, 3], "counts": [6]}, null])"), gt).size(), 1u);
+  for (const char* bad : {R"([{"size": [65535, 65535], "counts": [4294836225]}, null])",
+                          R"([{"size": [3, 2], "counts": [6]}, null])", "[null]",
+                          "[null, null, null]"}) {
+    try {
+      ev::parse_vis_results(result(bad), gt);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const vmt::Error& error) {
+      EXPECT_EQ(error.code(), vmt::ErrorCode::InvalidArgument) << bad;
+    }
+  }
+}

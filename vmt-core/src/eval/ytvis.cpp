@@ -400,6 +400,29 @@ VisGroundTruth load_vis_ground_truth(const std::filesystem::path& path) {
   return parse_vis_ground_truth(detail::read_file(path));
 }
 
+namespace {
+
+/* A result's masks have its video's size (the evaluation would refuse them later anyway, after
+ * decoding masks as large as the file claims) and, where the video's length is known, one slot
+ * per frame. */
+void check_result_masks(const VisTrack& result, const VisVideo& video) {
+  const std::string which = "result " + std::to_string(result.id) + " (video_id " +
+                            std::to_string(result.video_id) + ")";
+  if (video.length != 0 && result.masks.size() != video.length)
+    throw Error(ErrorCode::InvalidArgument, which + " has " + std::to_string(result.masks.size()) +
+                                                " segmentations for the video's " +
+                                                std::to_string(video.length) + " frames");
+  for (std::size_t f = 0; f < result.masks.size(); ++f)
+    if (result.masks[f] && result.masks[f]->size != video.size)
+      throw Error(ErrorCode::InvalidArgument,
+                  which + ": the mask of frame " + std::to_string(f) + " is " +
+                      std::to_string(result.masks[f]->size.height) + "x" +
+                      std::to_string(result.masks[f]->size.width) + ", the video " +
+                      std::to_string(video.size.height) + "x" + std::to_string(video.size.width));
+}
+
+}  // namespace
+
 std::vector<VisTrack> parse_vis_results(std::string_view json_text, const VisGroundTruth& gt) {
   const auto doc = parse_json(json_text, "YouTube-VIS results");
   if (!doc.is_array()) throw Error(ErrorCode::CorruptData, "results must be a JSON array");
@@ -414,12 +437,13 @@ std::vector<VisTrack> parse_vis_results(std::string_view json_text, const VisGro
       t.score = r.at("score").get<double>();
       t.masks = parse_segmentations(r.at("segmentations"));
       t.avg_area = mean_truthy(mask_areas(t.masks));
-      const bool known = std::any_of(gt.videos.begin(), gt.videos.end(),
-                                     [&](const VisVideo& v) { return v.id == t.video_id; });
-      if (!known)
+      const auto video = std::find_if(gt.videos.begin(), gt.videos.end(),
+                                      [&](const VisVideo& v) { return v.id == t.video_id; });
+      if (video == gt.videos.end())
         throw Error(ErrorCode::InvalidArgument,
                     "results do not correspond to the ground truth: unknown video_id " +
                         std::to_string(t.video_id));
+      check_result_masks(t, *video);
       results.push_back(std::move(t));
     }
   } catch (const nlohmann::json::exception& e) {

@@ -38,7 +38,7 @@
 #include <string>
 
 #include "segment_session.h"
-#include "vmt.h"
+#include "vmt.h"  // gst/meta/: GstVmtFrameMeta
 #include "vmt/device.h"
 #include "vmt/error.h"
 
@@ -100,6 +100,8 @@ struct Settings {
   guint tube_length = DEFAULT_TUBE_LENGTH;
   guint clip_length = DEFAULT_CLIP_LENGTH;
   guint clip_overlap = DEFAULT_CLIP_OVERLAP;
+  bool clip_overlap_set = false;  // set by the user (else the default, checked only at start)
+  std::string clip_refused;       // why the last clip-length/clip-overlap value was not taken
   GstVmtSegmentAssociation association = DEFAULT_ASSOCIATION;
   gdouble association_iou = DEFAULT_ASSOCIATION_IOU;
   gdouble score_threshold = DEFAULT_SCORE_THRESHOLD;
@@ -155,6 +157,30 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   return out;
 }
 
+/* Why clip-overlap and clip-length cannot go together, or "" when they can (clip-length 0 is one
+ * clip of the whole stream, where the overlap has no meaning). */
+std::string clip_settings_problem(guint clip_length, guint clip_overlap, bool overlap_set) {
+  if (clip_length == 0 || clip_overlap < clip_length) return "";
+  return "clip-overlap (" + std::to_string(clip_overlap) + (overlap_set ? "" : ", the default") +
+         ") must be smaller than clip-length (" + std::to_string(clip_length) + ")";
+}
+
+/* Why the settings cannot start a session, naming the property, or "" when they can. Checked
+ * before the model is loaded, so the error is not blamed on the model. */
+std::string settings_problem(const Settings& s) {
+  if (!s.clip_refused.empty()) return "Invalid settings: " + s.clip_refused;
+  if (s.mode == GST_VMT_SEGMENT_MODE_OFFLINE) {
+    const std::string clip = clip_settings_problem(s.clip_length, s.clip_overlap, s.clip_overlap_set);
+    if (!clip.empty()) return "Invalid settings: " + clip + " (set clip-overlap)";
+  }
+  try {
+    vmt::resolve_device(vmt::parse_device(s.device));
+  } catch (const vmt::Error& error) {
+    return std::string("Invalid settings: property 'device': ") + error.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 struct _GstVmtSegment {
@@ -168,6 +194,10 @@ struct _GstVmtSegment {
    * updated from the streaming thread. */
   std::string active_device;
   vmt::gst::SessionStats stats;
+  /* Protected by the object lock: buffers that left the src pad (counted by a pad probe, so a
+   * buffer the pad refused while flushing is not counted) and their instances. */
+  guint64 frames_out;
+  guint64 instances_out;
 
   /* Created in start() (READY→PAUSED), destroyed in stop() (PAUSED→READY) once streaming has
    * stopped; in between used by one thread at a time: the streaming thread (chain and serialized
@@ -656,6 +686,10 @@ static gboolean gst_vmt_segment_start(GstVmtSegment* self) {
   self->max_lag = settings.max_lag;
   self->live_decided = false;
   self->threaded = false;
+  if (const std::string problem = settings_problem(settings); !problem.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", problem.c_str()), (nullptr));
+    return FALSE;
+  }
   if (settings_used.model.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("No model file set and no demo model installed"),
                       ("set the 'model' property to a .safetensors VMT model"));
@@ -682,6 +716,8 @@ static gboolean gst_vmt_segment_start(GstVmtSegment* self) {
       shown.max_instances = static_cast<guint>(used.max_instances);
     if (!shown.user_set.contains(PROP_SCORE_THRESHOLD)) shown.score_threshold = used.score_threshold;
     if (!shown.user_set.contains(PROP_POINT_LIMIT)) shown.point_limit = static_cast<guint>(used.point_limit);
+    self->frames_out = 0;
+    self->instances_out = 0;
     GST_OBJECT_UNLOCK(self);
     self->session = std::move(session);
   } catch (const vmt::Error& error) {
@@ -715,13 +751,46 @@ static GstStateChangeReturn gst_vmt_segment_change_state(GstElement* element,
 
 /* --- properties ------------------------------------------------------------------------------- */
 
-static GstStructure* stats_structure(const vmt::gst::SessionStats& stats) {
+/* Call with the object lock held. */
+static GstStructure* stats_structure(const GstVmtSegment* self) {
+  const vmt::gst::SessionStats& stats = self->stats;
   const double mean_ms = stats.tubes_run ? stats.inference_ms_total / stats.tubes_run : 0.0;
   return gst_structure_new("vmtsegment-stats", "frames-in", G_TYPE_UINT64, stats.frames_in,
-                           "frames-out", G_TYPE_UINT64, stats.frames_out, "frames-skipped",
+                           "frames-out", G_TYPE_UINT64, self->frames_out, "frames-skipped",
                            G_TYPE_UINT64, stats.frames_skipped, "tubes-run", G_TYPE_UINT64,
-                           stats.tubes_run, "instances", G_TYPE_UINT64, stats.instances_out,
+                           stats.tubes_run, "instances", G_TYPE_UINT64, self->instances_out,
                            "mean-tube-ms", G_TYPE_DOUBLE, mean_ms, nullptr);
+}
+
+/* Counts each buffer that leaves the src pad. The session counts what it hands to the pad, but a
+ * push refused because the pad is flushing (a seek while frames are emitted) did not leave. */
+static GstPadProbeReturn count_output(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstVmtSegment* self = GST_VMT_SEGMENT(data);
+  const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+  const guint instances = meta ? gst_vmt_frame_meta_get_n_instances(meta) : 0;
+  GST_OBJECT_LOCK(self);
+  ++self->frames_out;
+  self->instances_out += instances;
+  GST_OBJECT_UNLOCK(self);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Whether `name` may take `value`: not when clip-overlap would be >= clip-length. A refused value
+ * is not taken, a warning says why (as GObject does for a value out of range) and start() fails
+ * with the same reason until a later value of either property is taken. A default overlap is
+ * only checked at start, so `clip-length=8 clip-overlap=2` may set the length first. Call with
+ * the object lock held. */
+static bool clip_setting_allowed(GstVmtSegment* self, const char* name, guint value,
+                                 guint clip_length, guint clip_overlap, bool overlap_set) {
+  Settings& s = self->settings;
+  const std::string problem = overlap_set ? clip_settings_problem(clip_length, clip_overlap, true) : "";
+  if (problem.empty()) {
+    s.clip_refused.clear();
+    return true;
+  }
+  s.clip_refused = std::string(name) + " " + std::to_string(value) + " refused: " + problem;
+  g_warning("%s: %s", GST_OBJECT_NAME(self), s.clip_refused.c_str());
+  return false;
 }
 
 static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const GValue* value,
@@ -735,8 +804,21 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_DEVICE: s.device = g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_DEVICE; break;
     case PROP_MODE: s.mode = static_cast<GstVmtSegmentMode>(g_value_get_enum(value)); break;
     case PROP_TUBE_LENGTH: s.tube_length = g_value_get_uint(value); break;
-    case PROP_CLIP_LENGTH: s.clip_length = g_value_get_uint(value); break;
-    case PROP_CLIP_OVERLAP: s.clip_overlap = g_value_get_uint(value); break;
+    case PROP_CLIP_LENGTH: {
+      const guint length = g_value_get_uint(value);
+      if (clip_setting_allowed(self, "clip-length", length, length, s.clip_overlap,
+                               s.clip_overlap_set))
+        s.clip_length = length;
+      break;
+    }
+    case PROP_CLIP_OVERLAP: {
+      const guint overlap = g_value_get_uint(value);
+      if (clip_setting_allowed(self, "clip-overlap", overlap, s.clip_length, overlap, true)) {
+        s.clip_overlap = overlap;
+        s.clip_overlap_set = true;
+      }
+      break;
+    }
     case PROP_ASSOCIATION: s.association = static_cast<GstVmtSegmentAssociation>(g_value_get_enum(value)); break;
     case PROP_ASSOCIATION_IOU: s.association_iou = g_value_get_double(value); break;
     case PROP_SCORE_THRESHOLD: s.score_threshold = g_value_get_double(value); break;
@@ -777,7 +859,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_ACTIVE_DEVICE:
       g_value_set_string(value, self->active_device.empty() ? nullptr : self->active_device.c_str());
       break;
-    case PROP_STATS: g_value_take_boxed(value, stats_structure(self->stats)); break;
+    case PROP_STATS: g_value_take_boxed(value, stats_structure(self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -934,6 +1016,8 @@ static void gst_vmt_segment_init(GstVmtSegment* self) {
   new (&self->active_device) std::string();
   new (&self->stats) vmt::gst::SessionStats();
   new (&self->session) std::unique_ptr<vmt::gst::SegmentSession>();
+  self->frames_out = 0;
+  self->instances_out = 0;
   self->online = false;
   self->max_lag = DEFAULT_MAX_LAG;
   self->live_decided = false;
@@ -959,5 +1043,6 @@ static void gst_vmt_segment_init(GstVmtSegment* self) {
   gst_pad_set_activatemode_function(self->srcpad,
                                     GST_DEBUG_FUNCPTR(gst_vmt_segment_src_activate_mode));
   GST_PAD_SET_PROXY_CAPS(self->srcpad);
+  gst_pad_add_probe(self->srcpad, GST_PAD_PROBE_TYPE_BUFFER, count_output, self, nullptr);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }

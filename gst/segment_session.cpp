@@ -121,7 +121,6 @@ GstFlowReturn SegmentSession::push_skipped(GstBuffer* buffer, const EmitBuffer& 
   const std::int64_t index = next_frame_++;
   ++stats_.frames_in;
   ++stats_.frames_skipped;
-  ++stats_.frames_out;
   GstBuffer* out = gst_buffer_make_writable(buffer);
   attach_meta(out, index, last_result_ ? *last_result_ : FrameResult{}, last_result_stream_,
               std::nullopt);
@@ -194,7 +193,6 @@ GstFlowReturn SegmentSession::emit_frame(HeldFrame& held, const FrameResult& res
   last_result_ = result;
   last_result_stream_ = held.stream_index;
   held.emitted = true;
-  ++stats_.frames_out;
   return emit(out);
 }
 
@@ -230,7 +228,6 @@ void SegmentSession::attach_meta(GstBuffer* buffer, std::int64_t stream_index,
       gst_vmt_instance_set_class_scores(added, instance.class_scores.data(),
                                         static_cast<guint>(instance.class_scores.size()));
     }
-    ++stats_.instances_out;
   }
   gst_buffer_add_vmt_roi_metas(buffer);
 #if GST_VMT_HAVE_ANALYTICS

@@ -40,11 +40,11 @@ struct SessionSettings {
 /// Counters for the element's read-only `stats` property.
 struct SessionStats {
   std::uint64_t frames_in = 0;
-  std::uint64_t frames_out = 0;
   std::uint64_t frames_skipped = 0;  ///< passed without inference (marked skipped in the meta)
   std::uint64_t tubes_run = 0;
-  std::uint64_t instances_out = 0;   ///< instances attached, summed over frames
   double inference_ms_total = 0.0;   ///< wall time spent in Engine::run_tube
+  // (frames and instances out are counted by the element at its src pad: a buffer emitted while
+  // the pad is flushing does not leave it)
 };
 
 /// Receives each output buffer (ownership passes) and says how pushing it went.

@@ -10,7 +10,17 @@
 # (GST_PLUGIN_PATH must reach the vmt plugin; `tools/dev shell` sets it.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-usage() { sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+# The usage text: on stdout for --help (exit 0), on stderr after a mistake (exit 2).
+usage() {
+  local status="${1:-2}"
+  sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$((status ? 2 : 1))"
+  exit "$status"
+}
+# Option values: a missing or malformed one is a usage mistake (exit 2), named.
+need() { (($# >= 2)) || { echo "camera.sh: $1 needs a value" >&2; exit 2; }; }
+whole_number() {
+  [[ "$2" =~ ^-?[0-9]+$ ]] || { echo "camera.sh: $1 expects a whole number, not '$2'" >&2; exit 2; }
+}
 
 device=/dev/video0
 output=""
@@ -24,13 +34,13 @@ num_buffers=-1
 dry_run=0
 while (($#)); do
   case "$1" in
-    --device) device="${2:?--device needs a value}"; shift 2 ;;
-    --output | -o) output="${2:?--output needs a value}"; shift 2 ;;
-    --model) model="${2:?--model needs a value}"; shift 2 ;;
-    --input-size) input_size="${2:?--input-size needs a value}"; shift 2 ;;
-    --size) size="${2:?--size needs a value}"; shift 2 ;;
-    --tube-length) tube_length="${2:?--tube-length needs a value}"; shift 2 ;;
-    --num-buffers) num_buffers="${2:?--num-buffers needs a value}"; shift 2 ;;
+    --device) need "$@"; device="$2"; shift 2 ;;
+    --output | -o) need "$@"; output="$2"; shift 2 ;;
+    --model) need "$@"; model="$2"; shift 2 ;;
+    --input-size) need "$@"; input_size="$2"; shift 2 ;;
+    --size) need "$@"; size="$2"; shift 2 ;;
+    --tube-length) need "$@"; tube_length="$2"; shift 2 ;;
+    --num-buffers) need "$@"; num_buffers="$2"; shift 2 ;;
     --headless) headless=1; shift ;;
     --test-source) test_source=1; shift ;;
     --dry-run) dry_run=1; shift ;;
@@ -38,6 +48,9 @@ while (($#)); do
     *) echo "camera.sh: unknown argument $1" >&2; usage ;;
   esac
 done
+whole_number --input-size "$input_size"
+whole_number --tube-length "$tube_length"
+whole_number --num-buffers "$num_buffers"
 if [[ ! "$size" =~ ^([0-9]+)x([0-9]+)$ ]]; then
   echo "camera.sh: --size must be WxH, not $size" >&2
   exit 2

@@ -6,9 +6,24 @@
 # plugin; `tools/dev demo` sets it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-out="${1:?usage: pipelines/demo.sh OUTPUT_FOLDER [VIDEO] [MODEL]}"
-video="${2:-$here/demo/demo.mp4}"
-model="${3:-$here/demo/vmt_demo.safetensors}"
+# The usage text: on stdout for --help (exit 0), on stderr after a mistake (exit 2).
+usage() {
+  local status="${1:-2}"
+  sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$((status ? 2 : 1))"
+  exit "$status"
+}
+positional=()
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) usage 0 ;;
+    -*) echo "demo.sh: unknown option $arg" >&2; usage ;;
+    *) positional+=("$arg") ;;
+  esac
+done
+((${#positional[@]} >= 1 && ${#positional[@]} <= 3)) || usage
+out="${positional[0]}"
+video="${positional[1]:-$here/demo/demo.mp4}"
+model="${positional[2]:-$here/demo/vmt_demo.safetensors}"
 mkdir -p "$out"
 
 # vmtsegment takes its input size (96) and other inference settings from the model file.

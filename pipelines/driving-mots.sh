@@ -11,7 +11,17 @@
 # (GST_PLUGIN_PATH must reach the vmt plugin; `tools/dev shell` sets it.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-usage() { sed -n '5,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+# The usage text: on stdout for --help (exit 0), on stderr after a mistake (exit 2).
+usage() {
+  local status="${1:-2}"
+  sed -n '5,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$((status ? 2 : 1))"
+  exit "$status"
+}
+# Option values: a missing or malformed one is a usage mistake (exit 2), named.
+need() { (($# >= 2)) || { echo "driving-mots.sh: $1 needs a value" >&2; exit 2; }; }
+whole_number() {
+  [[ "$2" =~ ^-?[0-9]+$ ]] || { echo "driving-mots.sh: $1 expects a whole number, not '$2'" >&2; exit 2; }
+}
 
 positional=()
 model="$here/demo/vmt_demo.safetensors"
@@ -21,17 +31,18 @@ size=1296x720
 device=auto
 while (($#)); do
   case "$1" in
-    --model) model="${2:?--model needs a value}"; shift 2 ;;
+    --model) need "$@"; model="$2"; shift 2 ;;
     --kitti) format=kitti-mots; shift ;;
-    --input-size) input_size="${2:?--input-size needs a value}"; shift 2 ;;
-    --size) size="${2:?--size needs a value}"; shift 2 ;;
-    --device) device="${2:?--device needs a value}"; shift 2 ;;
+    --input-size) need "$@"; input_size="$2"; shift 2 ;;
+    --size) need "$@"; size="$2"; shift 2 ;;
+    --device) need "$@"; device="$2"; shift 2 ;;
     -h | --help) usage 0 ;;
     -*) echo "driving-mots.sh: unknown option $1" >&2; usage ;;
     *) positional+=("$1"); shift ;;
   esac
 done
 ((${#positional[@]} == 2)) || usage
+whole_number --input-size "$input_size"
 video="${positional[0]}" output="${positional[1]}"
 [[ -r "$video" ]] || { echo "driving-mots.sh: cannot read $video" >&2; exit 1; }
 [[ "$size" =~ ^([0-9]+)x([0-9]+)$ ]] || { echo "driving-mots.sh: --size must be WxH" >&2; exit 2; }

@@ -10,7 +10,17 @@
 # (GST_PLUGIN_PATH must reach the vmt plugin; `tools/dev shell` sets it.)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-usage() { sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+# The usage text: on stdout for --help (exit 0), on stderr after a mistake (exit 2).
+usage() {
+  local status="${1:-2}"
+  sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&"$((status ? 2 : 1))"
+  exit "$status"
+}
+# Option values: a missing or malformed one is a usage mistake (exit 2), named.
+need() { (($# >= 2)) || { echo "rtsp.sh: $1 needs a value" >&2; exit 2; }; }
+whole_number() {
+  [[ "$2" =~ ^-?[0-9]+$ ]] || { echo "rtsp.sh: $1 expects a whole number, not '$2'" >&2; exit 2; }
+}
 
 input=""
 port=8554
@@ -22,12 +32,12 @@ tube_length=30
 dry_run=0
 while (($#)); do
   case "$1" in
-    --port) port="${2:?--port needs a value}"; shift 2 ;;
-    --mount) mount="${2:?--mount needs a value}"; shift 2 ;;
-    --address) address="${2:?--address needs a value}"; shift 2 ;;
-    --model) model="${2:?--model needs a value}"; shift 2 ;;
-    --input-size) input_size="${2:?--input-size needs a value}"; shift 2 ;;
-    --tube-length) tube_length="${2:?--tube-length needs a value}"; shift 2 ;;
+    --port) need "$@"; port="$2"; shift 2 ;;
+    --mount) need "$@"; mount="$2"; shift 2 ;;
+    --address) need "$@"; address="$2"; shift 2 ;;
+    --model) need "$@"; model="$2"; shift 2 ;;
+    --input-size) need "$@"; input_size="$2"; shift 2 ;;
+    --tube-length) need "$@"; tube_length="$2"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     -h | --help) usage 0 ;;
     -*) echo "rtsp.sh: unknown option $1" >&2; usage ;;
@@ -35,6 +45,9 @@ while (($#)); do
   esac
 done
 [[ -n "$input" ]] || usage
+whole_number --port "$port"
+whole_number --input-size "$input_size"
+whole_number --tube-length "$tube_length"
 
 quote() { local s="${1//\\/\\\\}"; printf '"%s"' "${s//\"/\\\"}"; }  # a launch-line string
 # URLs (rtsp://, http://) through uridecodebin; files through filesrc ! queue ! decodebin (the

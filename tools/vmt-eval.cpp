@@ -1,9 +1,12 @@
 // vmt-eval: evaluation of vmtexport's result files against ground truth (docs/evaluation.md).
 //
-//   vmt-eval ytvis    GT.json RESULTS.json [--iou mask|boundary|both] [--max-dets 1,10,100]
+//   vmt-eval ytvis    GT.json RESULTS.json [--iou segm|boundary|both] [--max-dets 1,10,100]
 //   vmt-eval mots     GT_DIR_OR_TXT TRACKER_DIR_OR_TXT [--benchmark kitti|motschallenge]
 //   vmt-eval bdd100k  GT.json|DIR PRED.json|DIR
-// Add --json to print one JSON object instead of the text summary.
+// Add --json to print one JSON object instead of the text summary. --help prints the usage (exit
+// 0); an unknown command, option or value is exit status 2; a file that cannot be read or scored,
+// exit status 1.
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_args.h"
 #include "vmt/error.h"
 #include "vmt/eval.h"
 
@@ -24,18 +28,34 @@ namespace ev = vmt::eval;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou mask|boundary|both] [--max-dets 1,10,100] [--json]\n"
+    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou segm|boundary|both] [--max-dets 1,10,100] [--json]\n"
     "       vmt-eval mots GT TRACKER [--benchmark kitti|motschallenge] [--json]\n"
     "       vmt-eval bdd100k GT PRED [--json]\n"
-    "MOTS: GT and TRACKER are .txt files or folders of <seq>.txt (sequences matched by name).\n";
+    "--iou: segm (= mask) the Tube-Mask AP, boundary the Tube-Boundary AP, both (default).\n"
+    "MOTS: GT and TRACKER are .txt files or folders of <seq>.txt (sequences matched by name).\n"
+    "exit status: 0 done, 1 a file could not be read or scored, 2 bad command line\n";
 
 /// Options after the two positional paths.
 struct Options {
-  std::string iou = "both";
+  std::string iou = "both";  ///< "mask", "boundary" or "both"
   std::vector<int> max_dets{1, 10, 100};
   ev::MotsBenchmark benchmark = ev::MotsBenchmark::KittiMots;
   bool as_json = false;
 };
+
+/// --max-dets: whole numbers >= 1, comma-separated; why not, or "".
+std::string max_dets_problem(const std::string& text) {
+  std::stringstream in(text);
+  int count = 0;
+  for (std::string item; std::getline(in, item, ','); ++count) {
+    const char* end = item.data() + item.size();
+    int value = 0;
+    const auto [stop, error] = std::from_chars(item.data(), end, value);
+    if (item.empty() || error != std::errc() || stop != end || value < 1)
+      return "expects whole numbers >= 1 separated by commas, not '" + text + "'";
+  }
+  return count > 0 ? "" : "expects at least one number";
+}
 
 std::vector<int> parse_int_list(const std::string& text) {
   std::vector<int> out;
@@ -44,24 +64,27 @@ std::vector<int> parse_int_list(const std::string& text) {
   return out;
 }
 
-Options parse_options(std::span<char*> args) {
+/// The modes and their options: anything else is refused with exit status 2.
+std::vector<vmt::cli::Command> commands() {
+  using vmt::cli::Kind;
+  const vmt::cli::Option json{"json", Kind::Switch};
+  return {
+      {"ytvis", 2,
+       {{"iou", Kind::Choice, {"segm", "mask", "boundary", "both"}},
+        {"max-dets", Kind::Text, {}, max_dets_problem}, json}},
+      {"mots", 2, {{"benchmark", Kind::Choice, {"kitti", "motschallenge"}}, json}},
+      {"bdd100k", 2, {json}},
+  };
+}
+
+Options options_of(const vmt::cli::Args& args) {
   Options o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw vmt::Error(vmt::ErrorCode::InvalidArgument, a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--json") o.as_json = true;
-    else if (a == "--iou") o.iou = value();
-    else if (a == "--max-dets") o.max_dets = parse_int_list(value());
-    else if (a == "--benchmark") {
-      const std::string b = value();
-      if (b == "kitti") o.benchmark = ev::MotsBenchmark::KittiMots;
-      else if (b == "motschallenge") o.benchmark = ev::MotsBenchmark::MotsChallenge;
-      else throw vmt::Error(vmt::ErrorCode::InvalidArgument, "unknown benchmark " + b);
-    } else throw vmt::Error(vmt::ErrorCode::InvalidArgument, "unknown option " + a);
-  }
+  o.as_json = args.has("json");
+  o.iou = args.get("iou", "both");
+  if (o.iou == "segm") o.iou = "mask";  // pycocotools' name of the mask IoU
+  if (args.has("max-dets")) o.max_dets = parse_int_list(args.get("max-dets", ""));
+  if (args.get("benchmark", "kitti") == "motschallenge")
+    o.benchmark = ev::MotsBenchmark::MotsChallenge;
   return o;
 }
 
@@ -145,18 +168,28 @@ int run_bdd(const fs::path& gt_path, const fs::path& pred_path, const Options& o
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::span<char*> args(argv, static_cast<std::size_t>(argc));
-  if (args.size() < 4) {
+  if (argc < 2) {
     std::cerr << kUsage;
     return 2;
   }
+  const std::string mode = argv[1];
+  if (mode == "-h" || mode == "--help") {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
-    const std::string mode = args[1];
-    const Options o = parse_options(args.subspan(4));
-    if (mode == "ytvis") return run_ytvis(args[2], args[3], o);
-    if (mode == "mots") return run_mots(args[2], args[3], o);
-    if (mode == "bdd100k") return run_bdd(args[2], args[3], o);
-    std::cerr << kUsage;
+    const auto args = vmt::cli::parse_command(argc, argv, vmt::cli::find_command(commands(), mode));
+    if (args.help) {
+      std::cout << kUsage;
+      return 0;
+    }
+    const Options o = options_of(args);
+    const auto& files = args.positional;
+    if (mode == "ytvis") return run_ytvis(files[0], files[1], o);
+    if (mode == "mots") return run_mots(files[0], files[1], o);
+    return run_bdd(files[0], files[1], o);
+  } catch (const vmt::cli::UsageError& e) {
+    std::cerr << "vmt-eval: " << e.what() << "\n(vmt-eval --help for the modes)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "vmt-eval: " << e.what() << '\n';

@@ -22,9 +22,11 @@
 
 #include <torch/utils.h>
 
-#include "engine/model_file.h"
-#include "vmt/engine.h"
 #include "cli_args.h"
+#include "engine/model_file.h"
+#include "model/config.h"
+#include "vmt/device.h"
+#include "vmt/engine.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 #include "weights/safetensors.h"
@@ -32,9 +34,10 @@
 namespace {
 
 using vmt::cli::Args;
+using vmt::cli::Kind;
 
-int usage() {
-  std::cerr << "usage:\n"
+constexpr const char* kUsage =
+    "usage:\n"
                "  vmt-model init --preset NAME [--seed N] [--labels a,b,c] [--name NAME] [--dtype f16]\n"
                "                 [--foreground-bias B] -o FILE\n"
                "  vmt-model info FILE\n"
@@ -42,9 +45,43 @@ int usage() {
                "                [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]\n"
                "  vmt-model keys --preset NAME\n"
                "  vmt-model config --preset NAME\n"
-               "  vmt-model run FILE [--frames N] [--size WxH] [--device auto|cpu|cuda:N]\n"
-               "                [--input-size S] [--tube L] [--threshold T] [--max-instances K]\n";
+    "  vmt-model run FILE [--frames N] [--size WxH] [--device auto|cpu|cuda:N]\n"
+    "                [--input-size S] [--tube L] [--threshold T] [--max-instances K]\n"
+    "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
+
+int usage() {
+  std::cerr << kUsage;
   return 2;
+}
+
+/// --device: "auto", "cpu", "cuda" or "cuda:N".
+std::string device_problem(const std::string& text) {
+  try {
+    vmt::parse_device(text);
+    return "";
+  } catch (const vmt::Error& error) {
+    return error.what();
+  }
+}
+
+/// The commands and their options: anything else is refused with exit status 2.
+std::vector<vmt::cli::Command> commands() {
+  const vmt::cli::Option preset{"preset", Kind::Choice, vmt::model::preset_names()};
+  return {
+      {"init", 0,
+       {preset, {"seed", Kind::Integer}, {"labels"}, {"name"}, {"dtype", Kind::Choice, {"f32", "f16"}},
+        {"foreground-bias", Kind::Number}, {"output"}}},
+      {"info", 1, {}},
+      {"defaults", 1,
+       {{"output"}, {"input-size", Kind::Integer}, {"trained-sizes"}, {"score-threshold", Kind::Number},
+        {"max-instances", Kind::Integer}, {"point-limit", Kind::Integer}, {"clear", Kind::Flag}}},
+      {"keys", 0, {preset}},
+      {"config", 0, {preset}},
+      {"run", 1,
+       {{"frames", Kind::Integer}, {"size", Kind::Size}, {"device", Kind::Text, {}, device_problem},
+        {"input-size", Kind::Integer}, {"tube", Kind::Integer}, {"threshold", Kind::Number},
+        {"max-instances", Kind::Integer}}},
+  };
 }
 
 
@@ -66,7 +103,7 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 
 int cmd_init(const Args& args) {
   const auto output = args.get("output", "");
-  if (output.empty()) throw vmt::Error(vmt::ErrorCode::InvalidArgument, "init needs -o FILE");
+  if (output.empty()) throw vmt::cli::UsageError("init needs -o FILE");
   vmt::engine::ModelHeader header;
   header.config = vmt::model::preset(args.get("preset", "small"));
   header.labels = split(args.get("labels", ""), ',');
@@ -218,20 +255,30 @@ int cmd_run(const std::string& path, const Args& args) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string command = argv[1];
+  if (command == "-h" || command == "--help") {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
-    const auto args = Args::parse(argc, argv);
+    const auto args = vmt::cli::parse_command(argc, argv, vmt::cli::find_command(commands(), command));
+    if (args.help) {
+      std::cout << kUsage;
+      return 0;
+    }
     const auto& positional = args.positional;
-    if (command == "init" && positional.empty()) return cmd_init(args);
-    if (command == "info" && positional.size() == 1) return cmd_info(positional[0]);
-    if (command == "defaults" && positional.size() == 1) return cmd_defaults(positional[0], args);
-    if (command == "keys" && positional.empty()) return cmd_keys(args);
-    if (command == "config" && positional.empty()) {
+    if (command == "init") return cmd_init(args);
+    if (command == "info") return cmd_info(positional[0]);
+    if (command == "defaults") return cmd_defaults(positional[0], args);
+    if (command == "keys") return cmd_keys(args);
+    if (command == "config") {
       std::cout << vmt::model::config_to_json(vmt::model::preset(args.get("preset", "vmt_r50")))
                 << "\n";
       return 0;
     }
-    if (command == "run" && positional.size() == 1) return cmd_run(positional[0], args);
-    return usage();
+    return cmd_run(positional[0], args);
+  } catch (const vmt::cli::UsageError& e) {
+    std::cerr << "vmt-model: " << e.what() << "\n(vmt-model --help for the commands)\n";
+    return 2;
   } catch (const vmt::Error& e) {
     std::cerr << "vmt-model: " << e.what() << "\n";
     return 1;

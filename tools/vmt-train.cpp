@@ -37,6 +37,8 @@
 #include "train/losses.h"
 #include "train/trainer.h"
 #include "cli_args.h"
+#include "model/config.h"
+#include "vmt/device.h"
 #include "vmt/engine.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
@@ -49,8 +51,7 @@ namespace fs = std::filesystem;
 using vmt::Error;
 using vmt::ErrorCode;
 
-int usage() {
-  std::cerr <<
+constexpr const char* kUsage =
       "usage:\n"
       "  vmt-train train --data DIR -o FILE [--preset small | --init FILE] [--steps N]\n"
       "      [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5] [--degrade P]\n"
@@ -62,8 +63,47 @@ int usage() {
       "      [--point-limit N]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
-      "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>).\n";
+      "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
+      "LibTorch's CPU threads for any command.\n"
+      "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
+
+int usage() {
+  std::cerr << kUsage;
   return 2;
+}
+
+/// --device: auto, cpu, cuda, cuda:N.
+std::string device_problem(const std::string& text) {
+  try {
+    vmt::parse_device(text);
+    return "";
+  } catch (const vmt::Error& error) {
+    return error.what();
+  }
+}
+
+/// The commands and their options: anything else is refused with exit status 2.
+std::vector<vmt::cli::Command> commands() {
+  using vmt::cli::Kind;
+  using vmt::cli::Option;
+  const Option device{"device", Kind::Text, {}, device_problem};
+  const Option threads{"threads", Kind::Integer};
+  const Option size{"size", Kind::Integer};
+  return {
+      {"train", 0,
+       {{"data"}, {"output"}, {"preset", Kind::Choice, vmt::model::preset_names()}, {"init"},
+        {"steps", Kind::Integer}, {"frames", Kind::Integer}, {"sizes"}, {"max-size", Kind::Integer},
+        {"flip", Kind::Number}, {"degrade", Kind::Number}, {"lr", Kind::Number},
+        {"lr-backbone", Kind::Number}, {"weight-decay", Kind::Number}, {"clip", Kind::Number},
+        {"freeze-stem", Kind::Flag}, device, {"seed", Kind::Integer},
+        {"save-every", Kind::Number}, {"log"}, {"time-limit", Kind::Number},
+        {"resume", Kind::Flag}, threads, {"name"}, {"refine", Kind::Flag},
+        {"qsg-points", Kind::Integer}}},
+      {"predict", 1, {{"data"}, {"output"}, size, {"top", Kind::Integer}, {"point-limit", Kind::Integer}, device, threads}},
+      {"score", 1,
+       {{"data"}, size, {"frames", Kind::Integer}, {"clips", Kind::Integer}, device, threads}},
+      {"export", 1, {{"output"}, {"half", Kind::Flag}, threads}},
+  };
 }
 
 
@@ -339,15 +379,25 @@ int cmd_export(const std::string& model_path, const Args& a) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string command = argv[1];
+  if (command == "-h" || command == "--help") {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
-    const auto args = Args::parse(argc, argv);
+    const auto args = vmt::cli::parse_command(argc, argv, vmt::cli::find_command(commands(), command));
+    if (args.help) {
+      std::cout << kUsage;
+      return 0;
+    }
     const auto& positional = args.positional;
     if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.get_num("threads", 1)));
-    if (command == "train" && positional.empty()) return cmd_train(args);
-    if (command == "predict" && positional.size() == 1) return cmd_predict(positional[0], args);
-    if (command == "score" && positional.size() == 1) return cmd_score(positional[0], args);
-    if (command == "export" && positional.size() == 1) return cmd_export(positional[0], args);
-    return usage();
+    if (command == "train") return cmd_train(args);
+    if (command == "predict") return cmd_predict(positional[0], args);
+    if (command == "score") return cmd_score(positional[0], args);
+    return cmd_export(positional[0], args);
+  } catch (const vmt::cli::UsageError& e) {
+    std::cerr << "vmt-train: " << e.what() << "\n(vmt-train --help for the commands)\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "\nvmt-train: " << e.what() << "\n";
     return 1;

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gst_test_support.h"
@@ -546,27 +548,96 @@ TEST(VmtSegmentErrors, WrongArchitectureIsAnError) {
   EXPECT_FALSE(outcome.error_message.empty());
 }
 
-// CUDA requested where no such device exists: the error names the device.
+/// Checks a start error is about the named settings, not the model.
+void expect_settings_error(const vmt::test::PipelineOutcome& outcome,
+                           std::initializer_list<const char*> named) {
+  EXPECT_TRUE(outcome.errored);
+  EXPECT_EQ(outcome.error_message.rfind("Invalid settings: ", 0), 0u) << outcome.error_message;
+  EXPECT_EQ(outcome.error_message.find("model"), std::string::npos) << outcome.error_message;
+  for (const char* text : named)
+    EXPECT_NE(outcome.error_message.find(text), std::string::npos)
+        << "no '" << text << "' in: " << outcome.error_message;
+}
+
+// CUDA requested where no such device exists: a settings error naming the property and the
+// device, not blamed on the model.
 TEST(VmtSegmentErrors, MissingCudaDeviceIsAnError) {
   const auto outcome = run_with("device=cuda:63 model=\"" + test_model() + "\"");
-  EXPECT_TRUE(outcome.errored);
-  EXPECT_NE(outcome.error_message.find("cuda:63"), std::string::npos) << outcome.error_message;
+  expect_settings_error(outcome, {"property 'device'", "cuda:63"});
 }
 
 // A malformed device string: the error repeats it and lists the accepted forms.
 TEST(VmtSegmentErrors, MalformedDeviceIsAnError) {
   const auto outcome = run_with("device=gpu7 model=\"" + test_model() + "\"");
-  EXPECT_TRUE(outcome.errored);
-  EXPECT_NE(outcome.error_message.find("gpu7"), std::string::npos) << outcome.error_message;
-  EXPECT_NE(outcome.error_message.find("cuda:N"), std::string::npos) << outcome.error_message;
+  expect_settings_error(outcome, {"property 'device'", "gpu7", "cuda:N"});
 }
 
-// An overlap not smaller than the clip is refused at start with the rule.
+// An overlap not smaller than the clip is refused when set, in either order, and start then
+// fails naming both properties (not the model).
 TEST(VmtSegmentErrors, OverlapNotSmallerThanClipIsAnError) {
+  for (const char* properties : {"clip-length=5 clip-overlap=5", "clip-overlap=5 clip-length=5",
+                                 "clip-overlap=3 clip-length=2"}) {
+    const auto outcome = run_with(std::string("device=cpu mode=offline ") + properties +
+                                  " model=\"" + test_model() + "\"");
+    SCOPED_TRACE(properties);
+    expect_settings_error(outcome, {"refused", "clip-overlap", "clip-length"});
+  }
+  // the default overlap (10) with a shorter clip: named as the default at start
   const auto outcome =
-      run_with("device=cpu mode=offline clip-length=5 clip-overlap=5 model=\"" + test_model() + "\"");
-  EXPECT_TRUE(outcome.errored);
-  EXPECT_FALSE(outcome.error_message.empty());
+      run_with("device=cpu mode=offline clip-length=4 model=\"" + test_model() + "\"");
+  expect_settings_error(outcome, {"clip-overlap (10, the default)", "clip-length (4)"});
+}
+
+/// Collects the warnings GLib prints for the default log domain (the plugin's).
+struct WarningCollector {
+  std::vector<std::string> messages;
+  guint handler = 0;
+  WarningCollector() {
+    handler = g_log_set_handler(nullptr, G_LOG_LEVEL_WARNING,
+                                [](const gchar*, GLogLevelFlags, const gchar* message, gpointer data) {
+                                  static_cast<WarningCollector*>(data)->messages.push_back(message);
+                                },
+                                this);
+  }
+  ~WarningCollector() { g_log_remove_handler(nullptr, handler); }
+};
+
+// Setting clip-overlap >= clip-length is refused at once with a warning naming both, whichever
+// is set last; a default overlap waits for start (clip-length=8 clip-overlap=2 sets the length
+// first), and clip-length 0 (one clip) takes any overlap.
+TEST(VmtSegment, ClipOverlapNotSmallerThanClipLengthIsRefusedWhenSet) {
+  auto values = [](GstElement* element) {
+    guint clip = 0, overlap = 0;
+    g_object_get(element, "clip-length", &clip, "clip-overlap", &overlap, nullptr);
+    return std::pair{clip, overlap};
+  };
+  {
+    WarningCollector warnings;
+    GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
+    g_object_set(element, "clip-length", 8u, nullptr);   // default overlap 10: checked at start
+    g_object_set(element, "clip-overlap", 8u, nullptr);  // refused: 8 >= 8
+    EXPECT_EQ(values(element), (std::pair{8u, 10u}));
+    g_object_set(element, "clip-overlap", 2u, nullptr);
+    EXPECT_EQ(values(element), (std::pair{8u, 2u}));
+    ASSERT_EQ(warnings.messages.size(), 1u);
+    EXPECT_NE(warnings.messages[0].find("clip-overlap 8 refused"), std::string::npos)
+        << warnings.messages[0];
+    EXPECT_NE(warnings.messages[0].find("clip-length (8)"), std::string::npos);
+    gst_object_unref(element);
+  }
+  {
+    WarningCollector warnings;
+    GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
+    g_object_set(element, "clip-overlap", 20u, nullptr);  // < 40
+    g_object_set(element, "clip-length", 20u, nullptr);   // refused: the overlap was set
+    EXPECT_EQ(values(element), (std::pair{40u, 20u}));
+    g_object_set(element, "clip-length", 0u, nullptr);    // one clip: any overlap
+    EXPECT_EQ(values(element), (std::pair{0u, 20u}));
+    ASSERT_EQ(warnings.messages.size(), 1u);
+    EXPECT_NE(warnings.messages[0].find("clip-length 20 refused"), std::string::npos)
+        << warnings.messages[0];
+    gst_object_unref(element);
+  }
 }
 
 // Unsupported raw formats are refused at negotiation; every listed format is accepted.

@@ -56,6 +56,33 @@ def count_decoded_frames(path, timeout=60):
     return frames[0]
 
 
+def decoded_frames(path, timeout=60):
+    """What `filesrc ! decodebin` gets out of `path`: a list of (PTS, stream time) per frame (the
+    stream time is the PTS mapped through the segment, so an MP4 edit list's offset is taken out)
+    and the duration the pipeline reports. Raises on an error or a timeout."""
+    pipeline = Gst.parse_launch("filesrc name=src ! decodebin ! fakesink name=sink sync=false")
+    pipeline.get_by_name("src").set_property("location", path)
+    frames = []
+
+    def record(pad, info):
+        buffer = info.get_buffer()
+        segment = pad.get_sticky_event(Gst.EventType.SEGMENT, 0).parse_segment()
+        frames.append((buffer.pts, segment.to_stream_time(Gst.Format.TIME, buffer.pts)))
+        return Gst.PadProbeReturn.OK
+
+    pipeline.get_by_name("sink").get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, record)
+    pipeline.set_state(Gst.State.PLAYING)
+    message = pipeline.get_bus().timed_pop_filtered(
+        timeout * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    found, duration = pipeline.query_duration(Gst.Format.TIME)
+    pipeline.set_state(Gst.State.NULL)
+    assert message is not None, f"decoding {path} timed out"
+    if message.type == Gst.MessageType.ERROR:
+        error, _ = message.parse_error()
+        raise AssertionError(f"cannot decode {path}: {error.message}")
+    return frames, duration if found else None
+
+
 def temporary_folder():
     return tempfile.TemporaryDirectory(prefix="vmt-pipeline-test-")
 

@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gst_test_support.h"
@@ -255,4 +258,100 @@ TEST(Pipelines, FlushingSeekMidStreamRestartsTheTubes) {
           << "a track of the old segment on frame " << i;
     }
   }
+}
+
+namespace {
+
+/// Lands a flushing seek while vmtsegment is about to run a clip: the sink pad probe holds back
+/// the frame that completes the second clip until the seek's FLUSH_START has passed vmtsegment's
+/// src pad, so every frame that clip emits meets a flushing pad and does not leave.
+struct SeekDuringInference {
+  GstElement* pipeline = nullptr;
+  std::mutex lock;  ///< protects everything below
+  std::condition_variable changed;
+  std::uint64_t frames_in = 0;  ///< buffers that entered vmtsegment's sink pad
+  std::uint64_t frames_out = 0;  ///< buffers that left its src pad
+  bool flushing = false;         ///< FLUSH_START passed the src pad
+  std::uint64_t frames_out_before_flush = 0;
+  std::thread seeker;
+};
+
+constexpr std::uint64_t kFrameCompletingSecondClip = 14;  // clips [0,8) and [6,14)
+
+GstPadProbeReturn hold_clip_until_flush(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* test = static_cast<SeekDuringInference*>(data);
+  std::unique_lock guard(test->lock);
+  if (++test->frames_in != kFrameCompletingSecondClip) return GST_PAD_PROBE_OK;
+  test->seeker = std::thread([pipeline = test->pipeline] {
+    gst_element_seek(pipeline, 1.0, GST_FORMAT_TIME,
+                     static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+                     GST_SEEK_TYPE_SET, 2 * GST_SECOND, GST_SEEK_TYPE_SET, 3 * GST_SECOND);
+  });
+  // generous: the seek thread only has to send FLUSH_START
+  test->changed.wait_for(guard, std::chrono::seconds(60), [test] { return test->flushing; });
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn count_left(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* test = static_cast<SeekDuringInference*>(data);
+  std::lock_guard guard(test->lock);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    ++test->frames_out;
+  } else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_FLUSH_START) {
+    test->frames_out_before_flush = test->frames_out;
+    test->flushing = true;
+    test->changed.notify_all();
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+// After a flushing seek that lands while a clip is inferred, `stats` counts as frames-out exactly
+// the buffers that left the src pad: the clip's frames, refused by the flushing pad, are not.
+// (It said one more before: the session counted each frame it handed to the pad.)
+TEST(Pipelines, StatsCountOnlyFramesThatLeftAcrossAFlushingSeek) {
+  SeekDuringInference test;
+  test.pipeline = vmt::test::parse_pipeline(
+      "videotestsrc pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 ! " +
+      vmtsegment() + " name=seg mode=offline clip-length=8 clip-overlap=2 ! "
+      "fakesink sync=false");
+  GstElement* segment = gst_bin_get_by_name(GST_BIN(test.pipeline), "seg");
+  GstPad* sink = gst_element_get_static_pad(segment, "sink");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, hold_clip_until_flush, &test, nullptr);
+  gst_object_unref(sink);
+  GstPad* src = gst_element_get_static_pad(segment, "src");
+  gst_pad_add_probe(src,
+                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                 GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+                    count_left, &test, nullptr);
+  gst_object_unref(src);
+
+  GstBus* bus = gst_element_get_bus(test.pipeline);
+  ASSERT_NE(gst_element_set_state(test.pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GstMessage* message = gst_bus_timed_pop_filtered(
+      bus, 120 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool eos = message != nullptr && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS;
+  if (message) gst_message_unref(message);
+  gst_object_unref(bus);
+  GstStructure* stats = nullptr;
+  g_object_get(segment, "stats", &stats, nullptr);  // before NULL: stop() keeps them anyway
+  gst_element_set_state(test.pipeline, GST_STATE_NULL);
+  if (test.seeker.joinable()) test.seeker.join();
+  gst_object_unref(segment);
+  gst_object_unref(test.pipeline);
+  ASSERT_TRUE(eos) << "no EOS after the seek";
+  ASSERT_NE(stats, nullptr);
+
+  guint64 in = 0, out = 0;
+  gst_structure_get_uint64(stats, "frames-in", &in);
+  gst_structure_get_uint64(stats, "frames-out", &out);
+  gst_structure_free(stats);
+  std::lock_guard guard(test.lock);
+  ASSERT_TRUE(test.flushing);
+  EXPECT_EQ(out, test.frames_out);
+  EXPECT_EQ(in, test.frames_in);
+  // the first clip's frames before the seek, none of the second, the 10 frames of 2 s to 3 s
+  EXPECT_GT(test.frames_out_before_flush, 0u);
+  EXPECT_EQ(test.frames_out, test.frames_out_before_flush + 10u);
 }

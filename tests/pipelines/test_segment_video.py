@@ -148,6 +148,30 @@ def test_bad_command_lines():
         assert expected in result.stderr, (args, result.stderr)
 
 
+def test_settings_errors_name_the_options():
+    """Settings vmtsegment refuses: exit 2 with the options named, not blamed on the model."""
+    for args, expected in [
+            (["--clip-length", "10", "--clip-overlap", "10"],
+             "--clip-overlap 10 must be smaller than --clip-length 10"),
+            (["--clip-overlap", "10", "--clip-length", "10"],
+             "--clip-overlap 10 must be smaller than --clip-length 10"),
+            (["--set", "clip-overlap=12", "--clip-length", "12"],
+             "--clip-overlap 12 must be smaller than --clip-length 12"),
+            (["--clip-length", "8"], "the default --clip-overlap 10 must be smaller than --clip-length 8"),
+            (["--device", "cuda:63"], "--device: device \"cuda:63\" requested"),
+            (["--device", "gpu7"], "--device: invalid device \"gpu7\"")]:
+        result = run([TOOL, DEMO_VIDEO, *FAST, *args, "--model", DEMO_MODEL, "--max-frames", "1"],
+                     timeout=120)
+        message = result.stderr.strip().splitlines()[0]
+        assert result.returncode == 2, (args, result)
+        assert expected in message, (args, message)
+        assert "model" not in message, (args, message)
+    # the same settings the other way round are fine
+    result = run([TOOL, DEMO_VIDEO, "--clip-length", "8", "--clip-overlap", "2", "--model",
+                  DEMO_MODEL, "--max-frames", "2", *FAST], timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
 def write_frames(folder, count, encoder="jpegenc", extension="jpg", step=1):
     """`count` 128x96 test-pattern frames as images named 00000, 00005, … (for step 5): the
     non-contiguous names YouTube-VIS uses. Returns their paths in order."""
@@ -263,7 +287,7 @@ def test_damaged_videos():
         "bitflip-avcc.mp4": (1, "No valid frames"),
         "zeroed-header.mp4": (1, "Could not determine type of stream"),
         "garbage.mp4": (1, "Could not determine type of stream"),
-        "empty.mp4": (1, "doesn't contain enough data"),
+        "empty.mp4": (1, "Stream contains no data"),
         "audio-only.ogg": (1, "has no video stream"),
     }
     files = sorted(f for f in os.listdir(FIXTURE_VIDEOS) if not f.endswith((".md", ".sh")))
@@ -288,7 +312,7 @@ def test_damaged_videos():
 
 
 if __name__ == "__main__":
-    main([test_bad_command_lines, test_mots_alias_and_set, test_missing_input, test_folder_as_input,
+    main([test_bad_command_lines, test_settings_errors_name_the_options, test_mots_alias_and_set, test_missing_input, test_folder_as_input,
           test_missing_model,
           test_corrupt_model, test_progress_is_reported, test_demo_overlay_and_jsonl_results,
           test_youtube_vis_results_offline, test_frame_list_several_results, test_frame_list_png,

@@ -36,18 +36,27 @@ def convert(pth, out, *extra):
                            "--vmt-model", VMT_MODEL, *extra], capture_output=True, text=True)
 
 
-def expect_failure(name, state_or_bytes, message, tmp):
+def check_one_line_error(name, proc, status, message):
+    """Exit `status` with one line `vmt-convert: error: …` holding `message`, no traceback."""
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("vmt-convert: error:")]
+    check(proc.returncode == status, f"{name}: exit {status} ({proc.returncode})")
+    check(len(lines) == 1 and message in lines[0],
+          f"{name}: one error line containing {message!r}: {proc.stderr.strip()}")
+    check("Traceback" not in proc.stderr, f"{name}: no traceback")
+
+
+def expect_failure(name, state_or_bytes, message, tmp, out=None, status=1, extra=()):
     pth = os.path.join(tmp, name + ".pth")
     if isinstance(state_or_bytes, bytes):
         with open(pth, "wb") as f:
             f.write(state_or_bytes)
     else:
         torch.save({"model": state_or_bytes}, pth)
-    out = os.path.join(tmp, name + ".safetensors")
-    proc = convert(pth, out)
-    check(proc.returncode != 0, f"{name}: non-zero exit ({proc.returncode})")
-    check(message in proc.stderr, f"{name}: message contains {message!r}: {proc.stderr.strip()}")
-    check(not os.path.exists(out), f"{name}: no output file")
+    out = out or os.path.join(tmp, name + ".safetensors")
+    proc = convert(pth, out, *extra)
+    check_one_line_error(name, proc, status, message)
+    check(not os.path.exists(out) or os.path.isdir(out), f"{name}: no output file")
+    check(not os.path.exists(out + ".tmp"), f"{name}: no temporary file")
 
 
 def main():
@@ -92,9 +101,20 @@ def main():
         extra["detr.something_else.weight"] = torch.zeros(2)
         expect_failure("extra_key", extra, "unknown key 'detr.something_else.weight'", tmp)
         expect_failure("not_pickle", b"this is not a checkpoint\n" * 10,
-                       "not a loadable PyTorch checkpoint", tmp)
+                       "not a PyTorch checkpoint (neither the zip archive", tmp)
+        expect_failure("empty", b"", "empty file, not a PyTorch checkpoint", tmp)
+        expect_failure("damaged_pickle", b"\x80\x02" + b"garbage" * 5,
+                       "damaged, or not a checkpoint", tmp)
+        with open(out, "rb") as f:  # the model file written above
+            expect_failure("safetensors", f.read(), "a safetensors file, not a PyTorch", tmp)
+        # a valid checkpoint, but nowhere to write
+        expect_failure("no_folder", state, "folder '" + os.path.join(tmp, "absent") +
+                       "' does not exist", tmp, out=os.path.join(tmp, "absent", "m.safetensors"))
+        expect_failure("folder_out", state, "it is a folder", tmp, out=tmp)
+        expect_failure("bad_preset", state, "--preset expects one of vmt_r50, vmt_r101, tiny, small, not 'nonsense'", tmp,
+                       status=2, extra=("--preset", "nonsense"))
         proc = convert(os.path.join(tmp, "absent.pth"), os.path.join(tmp, "absent.safetensors"))
-        check(proc.returncode != 0 and "no such file" in proc.stderr, "missing checkpoint file")
+        check_one_line_error("absent", proc, 1, "no such file")
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 

@@ -127,3 +127,19 @@ TEST(EvalAssignment, FindsMinimumCost) {
   const std::vector<double> tall{1, 9, 2, 0, 5, 5};
   EXPECT_EQ(ev::linear_sum_assignment(tall, 3, 2), (std::vector<int>{0, 1, -1}));
 }
+
+// A frame number no int64 holds (found by fuzz_mots: converting it was undefined behaviour) or
+// NaN is refused as corrupt data, as is a malformed line; a fractional frame is truncated as
+// TrackEval's int(float(...)) does.
+TEST(EvalMots, FrameNumberOutOfRangeIsCorruptData) {
+  for (const char* line : {"1e27 1 1 1 1 01\n", "-1e300 1 1 1 1 01\n", "nan 1 1 1 1 01\n",
+                           "0 1 1 1\n"}) {
+    try {
+      vmt::eval::parse_mots_txt(line);
+      ADD_FAILURE() << "accepted: " << line;
+    } catch (const vmt::Error& error) {
+      EXPECT_EQ(error.code(), vmt::ErrorCode::CorruptData) << line;
+    }
+  }
+  EXPECT_EQ(vmt::eval::parse_mots_txt("3.7 1 1 1 1 01\n").objects.at(0).frame, 3);
+}

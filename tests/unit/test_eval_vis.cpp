@@ -112,3 +112,53 @@ TEST(EvalVis, UnknownVideoThrows) {
   EXPECT_THROW(ev::parse_vis_results(R"([{"video_id": 7, "category_id": 1, "score": 1, "segmentations": [null]}])", gt),
                vmt::Error);
 }
+
+// Numbers the readers take as whole numbers (sizes, ids, runs): out of range, negative for a size
+// or fractional is corrupt data, named. (fuzz_ytvis found a height of 2.8e72: nlohmann converted
+// it to uint32 with undefined behaviour; -1 became 4294967295.) A float holding a whole number,
+// as Python's json may write, is taken.
+TEST(EvalVis, NumbersOutOfRangeAreCorruptData) {
+  auto video = [](const std::string& height, const std::string& counts) {
+    return R"({"videos": [{"id": 1, "height": )" + height +
+           R"(, "width": 3, "length": 1}], "categories": [{"id": 1}], "annotations": [{"id": 1,
+           "video_id": 1.0, "category_id": 1, "segmentations": [{"size": [2, 3], "counts": )" +
+           counts + "}]}]}";
+  };
+  for (const auto& [height, counts] : std::vector<std::pair<std::string, std::string>>{
+           {"2.8e72", "[6]"}, {"-1", "[6]"}, {"2.5", "[6]"}, {"4294967296", "[6]"},
+           {"2", "[1e40, 2]"}, {"2", "[-1, 7]"}, {"2", "[\"6\"]"}}) {
+    try {
+      ev::parse_vis_ground_truth(video(height, counts));
+      ADD_FAILURE() << "accepted height " << height << " counts " << counts;
+    } catch (const vmt::Error& error) {
+      EXPECT_EQ(error.code(), vmt::ErrorCode::CorruptData) << height << " " << counts;
+    }
+  }
+  const auto gt = ev::parse_vis_ground_truth(video("2.0", "[6]"));
+  EXPECT_EQ(gt.videos.at(0).size.height, 2u);
+  EXPECT_EQ(gt.annotations.at(0).video_id, 1);
+}
+
+// A result whose masks are not of its video's size, or that has another number of frames, is
+// refused when read, before anything is decoded (a result claiming 65535x65535 masks would
+// otherwise be decoded at that size for the boundary IoU).
+TEST(EvalVis, ResultMasksMustFitTheirVideo) {
+  const std::string gt_text = R"({"videos": [{"id": 1, "height": 2, "width": 3, "length": 2}],
+      "categories": [{"id": 1}], "annotations": []})";
+  const auto gt = ev::parse_vis_ground_truth(gt_text);
+  const auto result = [](const std::string& segmentations) {
+    return R"([{"video_id": 1, "category_id": 1, "score": 0.5, "segmentations": )" +
+           segmentations + "}]";
+  };
+  EXPECT_EQ(ev::parse_vis_results(result(R"([{"size": [2, 3], "counts": [6]}, null])"), gt).size(), 1u);
+  for (const char* bad : {R"([{"size": [65535, 65535], "counts": [4294836225]}, null])",
+                          R"([{"size": [3, 2], "counts": [6]}, null])", "[null]",
+                          "[null, null, null]"}) {
+    try {
+      ev::parse_vis_results(result(bad), gt);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const vmt::Error& error) {
+      EXPECT_EQ(error.code(), vmt::ErrorCode::InvalidArgument) << bad;
+    }
+  }
+}

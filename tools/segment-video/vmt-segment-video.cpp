@@ -7,10 +7,13 @@
 //   vmt-segment-video --frame-list FRAMES.txt [--frame-rate 6] ...
 //
 // Exit status: 0 done, 1 the video could not be processed (the message says why), 2 bad command
-// line. GST_PLUGIN_PATH must reach the vmt plugin (tools/dev shell sets it).
+// line, 130 interrupted (Ctrl-C). GST_PLUGIN_PATH must reach the vmt plugin (tools/dev shell sets
+// it).
 #include <gst/app/gstappsrc.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include "vmt.h"  // gst/meta/: the gstvmt-1.0 library (installed as <gst/vmt/vmt.h>)
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,20 +60,34 @@ options:
   --model FILE             .safetensors model (default: the shipped demo model)
   --device DEVICE          auto, cpu, cuda, cuda:N (default auto)
   --mode MODE              online or offline (default offline)
-  --input-size N           shorter edge the model sees, 0 = native (default 360)
+  --input-size N           shorter edge the model sees, 0 = native (default: the model's,
+                           96 for the demo model)
   --tube-length N          online window length (default 30)
   --clip-length N          offline clip length (default 40)
   --clip-overlap N         offline clip overlap (default 10)
   --association A          none or tube-iou (default none)
-  --score-threshold T      drop instances scoring below T (default 0.001)
-  --max-instances K        instances per tube and frame (default 10)
+  --score-threshold T      drop instances scoring below T (default: the model's, else 0.001)
+  --max-instances K        instances per tube and frame (default: the model's, else 10)
+  --instances MODE         per-object (each object once, its best class) or top-pairs (the
+                           official top-K over object-class pairs) (default per-object)
+  --point-limit N          refinement points per frame, 0 = the official 12000 (default: the
+                           model's, else 0)
   --set NAME=VALUE         any other vmtsegment property (repeatable)
   --max-frames N           stop after the first N frames
   --no-progress            no progress bar
   -h, --help               this text
 
-exit status: 0 done, 1 the video could not be processed, 2 bad command line
+Ctrl-C stops after the frame being segmented and finishes the files with the frames done; a second
+Ctrl-C aborts and removes them.
+
+exit status: 0 done, 1 the video could not be processed, 2 bad command line, 130 interrupted
 )";
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+constexpr int kInterruptedStatus = 130;
+
+/// Where a file is written until it is complete (vmtexport uses the same name for its results).
+std::string unfinished_name(const std::string& path) { return path + ".part"; }
 
 /// A command-line mistake: printed with the usage hint, exit status 2.
 struct UsageError : std::runtime_error {
@@ -79,6 +96,16 @@ struct UsageError : std::runtime_error {
 /// A failure while processing: printed as is, exit status 1.
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+/// Ctrl-C before anything could be written: printed as is, exit status 130.
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One vmtexport: its file and format.
+struct ResultsFile {
+  std::string location;
+  std::string format;  ///< vmtexport format nick; empty until resolved
 };
 
 /// One vmtexport: its file and format.
@@ -130,7 +157,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   // options that set a vmtsegment property of the same name
   const std::set<std::string, std::less<>> segment_options = {
       "model",       "device",       "mode",        "input-size",      "tube-length",
-      "clip-length", "clip-overlap", "association", "score-threshold", "max-instances"};
+      "clip-length", "clip-overlap", "association", "score-threshold", "max-instances",
+      "instances",   "point-limit"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -233,8 +261,9 @@ void check_input(const std::string& path) {
   }
 }
 
-/// Sets a property from its text form with the type and range of its GParamSpec, or fails.
-void set_property(GstElement* element, const std::string& name, const std::string& text) {
+/// A property's value from its text form, with the type and range of its GParamSpec, or fails
+/// (UsageError naming the option). The caller unsets the value.
+GValue parse_property(GstElement* element, const std::string& name, const std::string& text) {
   GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), name.c_str());
   const std::string what = std::string(GST_OBJECT_NAME(element)) + " property '" + name + "'";
   if (spec == nullptr)
@@ -256,8 +285,85 @@ void set_property(GstElement* element, const std::string& name, const std::strin
     g_value_unset(&value);
     throw UsageError("invalid value '" + text + "' for --" + name + hint);
   }
+  return value;
+}
+
+/// Sets a property from its text form with the type and range of its GParamSpec, or fails.
+void set_property(GstElement* element, const std::string& name, const std::string& text) {
+  GValue value = parse_property(element, name, text);
   g_object_set_property(G_OBJECT(element), name.c_str(), &value);
   g_value_unset(&value);
+}
+
+/// A uint property given as text (checked like any property), else its current value.
+guint uint_option(GstElement* element, const char* name, const std::optional<std::string>& text) {
+  guint value = 0;
+  if (text) {
+    GValue parsed = parse_property(element, name, *text);
+    value = g_value_get_uint(&parsed);
+    g_value_unset(&parsed);
+  } else {
+    g_object_get(element, name, &value, nullptr);
+  }
+  return value;
+}
+
+/// The nick of an enum property's current value ("offline").
+std::string enum_nick(GstElement* element, const char* name) {
+  gint value = 0;
+  g_object_get(element, name, &value, nullptr);
+  GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), name);
+  const GEnumValue* found = g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, value);
+  return found ? found->value_nick : "";
+}
+
+/// Sets vmtsegment's properties in the given order, except clip-length and clip-overlap: their
+/// last values are checked together first (the overlap must be smaller, as vmtsegment requires;
+/// the message names the options), then set in an order vmtsegment takes.
+void set_segment_properties(GstElement* segment,
+                            const std::vector<std::pair<std::string, std::string>>& properties) {
+  std::optional<std::string> length_text, overlap_text;
+  for (const auto& [name, value] : properties) {
+    if (name == "clip-length") {
+      length_text = value;
+    } else if (name == "clip-overlap") {
+      overlap_text = value;
+    } else {
+      set_property(segment, name, value);
+    }
+  }
+  const guint length = uint_option(segment, "clip-length", length_text);
+  const guint overlap = uint_option(segment, "clip-overlap", overlap_text);
+  // vmtsegment checks a default overlap in offline mode only (online mode has no clips)
+  if (length != 0 && overlap >= length && (overlap_text || enum_nick(segment, "mode") == "offline"))
+    throw UsageError((overlap_text ? "--clip-overlap " : "the default --clip-overlap ") +
+                     std::to_string(overlap) + " must be smaller than --clip-length " +
+                     std::to_string(length) + (length_text ? "" : " (the default)"));
+  const guint current_length = uint_option(segment, "clip-length", std::nullopt);
+  // a clip shorter than the current one: the overlap first
+  if (overlap_text && (current_length == 0 || overlap < current_length))
+    g_object_set(segment, "clip-overlap", overlap, nullptr);
+  if (length_text) g_object_set(segment, "clip-length", length, nullptr);
+  if (overlap_text) g_object_set(segment, "clip-overlap", overlap, nullptr);
+}
+
+/// vmtsegment's settings errors ("Invalid settings: property 'device' is …") name the CLI's
+/// options instead; nullopt for any other error.
+std::optional<std::string> settings_error(GstMessage* message) {
+  if (std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) != "segment") return std::nullopt;
+  GError* error = nullptr;
+  gst_message_parse_error(message, &error, nullptr);
+  std::string text = error ? error->message : "";
+  g_clear_error(&error);
+  constexpr std::string_view kPrefix = "Invalid settings: ";
+  if (!text.starts_with(kPrefix)) return std::nullopt;
+  text = text.substr(kPrefix.size());
+  for (std::size_t at; (at = text.find("property '")) != std::string::npos;) {
+    const std::size_t end = text.find('\'', at + 10);
+    if (end == std::string::npos) break;
+    text.replace(at, end + 1 - at, "--" + text.substr(at + 10, end - at - 10));
+  }
+  return text;
 }
 
 GstElement* make(const char* factory, const char* name = nullptr) {
@@ -407,31 +513,108 @@ void add_frame_source(GstBin* bin, FrameList& frames, GstElement* convert) {
   gst_object_unref(decode_src);
 }
 
-/// The source half for a file: filesrc ! queue ! decodebin, its video pad linked to `convert`.
+/// Whether a demuxer's pad carries the picture: video or images (a tag demuxer's single pad, which
+/// holds the inner stream, counts too).
+bool is_picture_pad(GstPad* pad, GstElement* demuxer) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+  const char* name = gst_caps_is_empty(caps) || gst_caps_is_any(caps)
+                         ? ""
+                         : gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  const bool picture = g_str_has_prefix(name, "video/") || g_str_has_prefix(name, "image/");
+  gst_caps_unref(caps);
+  const char* klass = gst_element_get_metadata(demuxer, GST_ELEMENT_METADATA_KLASS);
+  return picture || (klass != nullptr && std::strstr(klass, "Metadata") != nullptr);
+}
+
+/// decodebin's video pad is linked to the converter when it appears; other streams stay unlinked.
+void link_decoded_video(GstElement*, GstPad* pad, gpointer convert) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+  const bool video =
+      g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/");
+  gst_caps_unref(caps);
+  GstPad* sink = gst_element_get_static_pad(GST_ELEMENT(convert), "sink");
+  if (video && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
+  gst_object_unref(sink);
+}
+
+/// A decodebin for one elementary stream (push mode), added to the pipeline and started.
+GstElement* add_decoder(GstBin* bin, GstElement* convert) {
+  GstElement* decode = gst_element_factory_make("decodebin", nullptr);
+  gst_bin_add(bin, decode);
+  g_signal_connect(decode, "pad-added", G_CALLBACK(link_decoded_video), convert);
+  gst_element_sync_state_with_parent(decode);
+  return decode;
+}
+
+/// The container's first video stream goes to a decodebin of its own; later ones and other
+/// streams (audio, subtitles) stay unlinked. Runs in the demuxer's streaming thread.
+void link_demuxed_stream(GstElement* demuxer, GstPad* pad, gpointer convert) {
+  if (!is_picture_pad(pad, demuxer)) return;
+  auto* bin = GST_BIN(gst_element_get_parent(demuxer));
+  if (bin == nullptr) return;
+  if (g_object_get_data(G_OBJECT(demuxer), "vmt-video-linked") == nullptr) {
+    g_object_set_data(G_OBJECT(demuxer), "vmt-video-linked", GINT_TO_POINTER(1));
+    GstElement* decode = add_decoder(bin, GST_ELEMENT(convert));
+    GstPad* sink = gst_element_get_static_pad(decode, "sink");
+    gst_pad_link(pad, sink);
+    gst_object_unref(sink);
+  }
+  gst_object_unref(bin);
+}
+
+/// The highest-ranked demuxer for `caps`, or nullptr when the type is not a container.
+GstElement* make_demuxer(GstCaps* caps) {
+  GList* all = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DEMUXER,
+                                                     GST_RANK_MARGINAL);
+  GList* fitting = gst_element_factory_list_filter(all, caps, GST_PAD_SINK, FALSE);
+  fitting = g_list_sort(fitting, gst_plugin_feature_rank_compare_func);
+  GstElement* demuxer =
+      fitting ? gst_element_factory_create(GST_ELEMENT_FACTORY(fitting->data), nullptr) : nullptr;
+  gst_plugin_feature_list_free(fitting);
+  gst_plugin_feature_list_free(all);
+  return demuxer;
+}
+
+/// typefind found the file's type (in its streaming thread): a container gets its demuxer, linked
+/// straight to typefind, so the demuxer reads the file in pull mode; anything else (an elementary
+/// stream, an image) goes through queue ! decodebin.
+void plug_after_typefind(GstElement* typefind, guint, GstCaps* caps, gpointer convert) {
+  auto* bin = GST_BIN(gst_element_get_parent(typefind));
+  if (bin == nullptr) return;
+  if (GstElement* demuxer = make_demuxer(caps)) {
+    gst_bin_add(bin, demuxer);
+    g_signal_connect(demuxer, "pad-added", G_CALLBACK(link_demuxed_stream), convert);
+    gst_element_link(typefind, demuxer);
+    gst_element_sync_state_with_parent(demuxer);
+  } else {
+    GstElement* queue = gst_element_factory_make("queue", nullptr);
+    gst_bin_add(bin, queue);
+    GstElement* decode = add_decoder(bin, GST_ELEMENT(convert));
+    gst_element_link_many(typefind, queue, decode, nullptr);
+    gst_element_sync_state_with_parent(queue);
+  }
+  gst_object_unref(bin);
+}
+
+/// The source half for a file: filesrc ! typefind ! DEMUXER ! decodebin (one per video stream),
+/// linked to `convert`. The demuxer is ours, not decodebin's, for two reasons:
+/// - it runs in pull mode, the mode demuxers read their index in: in push mode (filesrc ! queue !
+///   decodebin) avidemux ignores the empty chunks that stand for dropped frames, so every later
+///   frame gets an earlier timestamp (tree.avi: 29.5 s became 4.5 s);
+/// - its errors reach the pipeline's bus. Inside decodebin (GStreamer 1.22) a pull-mode demuxer
+///   posts its error (no moov box, a broken sample table, no video) while decodebin still filters
+///   the errors of the element it is bringing to PAUSED, the error is lost and the pipeline never
+///   ends (tests/pipelines/test_corrupt_videos.cpp shows it).
 void add_file_source(GstBin* bin, const std::string& location, GstElement* convert) {
   GstElement* src = make("filesrc", "source");
-  // The queue puts the demuxer in push mode. In pull mode (filesrc ! decodebin) it runs on a
-  // thread of its own, started while decodebin (GStreamer 1.22) brings it to PAUSED with errors
-  // filtered: an error posted in that window (no moov box, a broken sample table, no video) is
-  // swallowed and the pipeline never ends. tests/pipelines/test_corrupt_videos.cpp shows it.
-  GstElement* push_mode = make("queue", "push-mode");
-  GstElement* decode = make("decodebin", "decode");
-  gst_bin_add_many(bin, src, push_mode, decode, nullptr);
+  GstElement* typefind = make("typefind", "typefind");
+  gst_object_unref(gst_object_ref_sink(make("decodebin")));  // missing: fail now, with the hint
+  gst_bin_add_many(bin, src, typefind, nullptr);
   g_object_set(src, "location", location.c_str(), nullptr);
-  gst_element_link_many(src, push_mode, decode, nullptr);
-  // decodebin's video pad is linked when it appears; other streams (audio) stay unlinked
-  g_signal_connect(
-      decode, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer sink_element) {
-        GstCaps* caps = gst_pad_get_current_caps(pad);
-        if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
-        const bool video =
-            g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/");
-        gst_caps_unref(caps);
-        GstPad* sink = gst_element_get_static_pad(GST_ELEMENT(sink_element), "sink");
-        if (video && !gst_pad_is_linked(sink)) gst_pad_link(pad, sink);
-        gst_object_unref(sink);
-      }),
-      convert);
+  gst_element_link(src, typefind);
+  g_signal_connect(typefind, "have-type", G_CALLBACK(plug_after_typefind), convert);
 }
 
 /// What the probe on vmtsegment's source pad saw; written by the streaming thread.
@@ -440,19 +623,33 @@ struct Counts {
   std::uint64_t frames = 0;
   std::uint64_t instances = 0;
   std::set<std::uint64_t> tracks;
-  GstClockTime last_end = GST_CLOCK_TIME_NONE;  ///< PTS + duration of the last frame out
+  GstClockTime last_end = GST_CLOCK_TIME_NONE;  ///< end of the last frame out, in stream time
 };
 
-GstPadProbeReturn count_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
+/// A buffer's end (PTS + duration) in stream time, the time the duration query answers in (an
+/// MP4 edit list, for one, starts its PTS after 0).
+GstClockTime stream_end(GstPad* pad, GstBuffer* buffer) {
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_CLOCK_TIME_NONE;
+  GstClockTime end =
+      GST_BUFFER_PTS(buffer) + (GST_BUFFER_DURATION_IS_VALID(buffer) ? GST_BUFFER_DURATION(buffer) : 0);
+  if (GstEvent* event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0)) {
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(event, &segment);
+    if (segment->format == GST_FORMAT_TIME)
+      end = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, end);
+    gst_event_unref(event);
+  }
+  return end;
+}
+
+GstPadProbeReturn count_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* counts = static_cast<Counts*>(data);
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(buffer);
+  const GstClockTime end = stream_end(pad, buffer);
   std::lock_guard guard(counts->lock);
   ++counts->frames;
-  if (GST_BUFFER_PTS_IS_VALID(buffer)) {
-    counts->last_end = GST_BUFFER_PTS(buffer) +
-                       (GST_BUFFER_DURATION_IS_VALID(buffer) ? GST_BUFFER_DURATION(buffer) : 0);
-  }
+  if (GST_CLOCK_TIME_IS_VALID(end)) counts->last_end = end;
   if (meta == nullptr) return GST_PAD_PROBE_OK;
   const guint n = gst_vmt_frame_meta_get_n_instances(meta);
   counts->instances += n;
@@ -461,22 +658,49 @@ GstPadProbeReturn count_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
-/// --max-frames: the first `limit` frames go in, then EOS; streaming thread only.
-struct FrameLimit {
-  long long limit;
+/// Set by the first Ctrl-C (in the signal handler): vmtsegment gets no further frame.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set in a signal handler");
+
+/// What goes into vmtsegment: every frame until --max-frames is reached or the first Ctrl-C asks
+/// to stop. Used by the streaming thread only.
+struct Feed {
+  long long limit = -1;  ///< --max-frames, -1 for none
   long long seen = 0;
+  bool cut = false;      ///< the stream was ended early (limit or Ctrl-C)
+  std::atomic<bool> dropping_flush{false};  ///< the flush of a stop must not leave vmtsegment
+  bool interrupted = false;       ///< set once the stop took effect (streaming thread)
 };
 
-/// Buffer probe on vmtsegment's sink pad. At the first frame past the limit it sends EOS into the
-/// pad (vmtsegment finishes its tube, the sinks finish their files) and drops the frame; later
-/// frames meet an EOS pad and get GST_FLOW_EOS, which stops the decoder and the demuxer.
-/// (identity eos-after is not used: in GStreamer 1.22 it lets frames a decoder drains after its
-/// EOS flow pass again.)
-GstPadProbeReturn limit_frames(GstPad* pad, GstPadProbeInfo*, gpointer data) {
-  auto* limit = static_cast<FrameLimit*>(data);
-  if (++limit->seen <= limit->limit) return GST_PAD_PROBE_OK;
-  if (limit->seen == limit->limit + 1) gst_pad_send_event(pad, gst_event_new_eos());
+/// Buffer probe on vmtsegment's sink pad, in the streaming thread. At the first frame past
+/// --max-frames it sends EOS into the pad: vmtsegment finishes its tube, the sinks finish their
+/// files. At the first frame after a Ctrl-C it first flushes vmtsegment, which drops the frames it
+/// holds for a clip not yet inferred (the flush is kept from going further downstream by
+/// drop_stop_flush), so the files end with the frames already done instead of after another
+/// inference. The frame is dropped; later frames meet an EOS pad and get GST_FLOW_EOS, which stops
+/// the decoder and the demuxer. (identity eos-after is not used: in GStreamer 1.22 it lets frames
+/// a decoder drains after its EOS flow pass again.)
+GstPadProbeReturn feed_frames(GstPad* pad, GstPadProbeInfo*, gpointer data) {
+  auto* feed = static_cast<Feed*>(data);
+  if (feed->cut) return GST_PAD_PROBE_DROP;
+  const bool stop = stop_requested.load();
+  if (!stop && (feed->limit < 0 || ++feed->seen <= feed->limit)) return GST_PAD_PROBE_OK;
+  feed->cut = true;
+  if (stop) {
+    feed->interrupted = true;
+    feed->dropping_flush = true;
+    gst_pad_send_event(pad, gst_event_new_flush_start());
+    gst_pad_send_event(pad, gst_event_new_flush_stop(FALSE));
+    feed->dropping_flush = false;
+  }
+  gst_pad_send_event(pad, gst_event_new_eos());
   return GST_PAD_PROBE_DROP;
+}
+
+/// Event probe on vmtsegment's source pad: the flush feed_frames sends for a stop goes no further
+/// (the encoder, muxer and exporters keep what they have and finish at EOS).
+GstPadProbeReturn drop_stop_flush(GstPad*, GstPadProbeInfo*, gpointer data) {
+  return static_cast<Feed*>(data)->dropping_flush ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 /// The progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise.
@@ -514,8 +738,25 @@ class Progress {
   int last_decile_ = 0;
 };
 
+/// Files a second Ctrl-C removes before it ends the program: the unfinished overlay video and
+/// the results vmtexport is writing (LOCATION.part). Filled before the handler is installed and
+/// not changed after, so the handler may read it.
+std::vector<std::string> unfinished_files;
 std::atomic<int> interrupts{0};
-extern "C" void on_interrupt(int) { interrupts.fetch_add(1); }
+
+/// SIGINT/SIGTERM. The first one is handled by the main loop (the stream ends, the files are
+/// finished); a second one aborts here and now, whatever the other threads are doing (an
+/// inference can take long), leaving no partly written file. Async-signal-safe calls only.
+extern "C" void on_interrupt(int) {
+  if (interrupts.fetch_add(1) == 0) {
+    stop_requested = true;
+    return;
+  }
+  for (const std::string& path : unfinished_files) unlink(path.c_str());
+  constexpr char kMessage[] = "\nvmt-segment-video: aborted; unfinished files removed\n";
+  [[maybe_unused]] const auto written = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  _exit(kInterruptedStatus);
+}
 
 /// Turns an ERROR message into one line that names the problem (and the input for decoding).
 std::string describe_error(GstMessage* message, const CommandLine& cmd) {
@@ -567,6 +808,7 @@ std::string lost_frames(FrameList& frames, long long max_frames) {
 }
 
 struct Summary {
+  bool interrupted = false;  ///< Ctrl-C ended the stream early; the files hold the frames done
   std::uint64_t frames = 0;
   std::uint64_t instances = 0;
   std::size_t tracks = 0;
@@ -574,8 +816,9 @@ struct Summary {
 };
 
 Summary run(const CommandLine& cmd) {
-  // Declared before the pipeline, so it outlives the pipeline's streaming threads.
+  // Declared before the pipeline, so they outlive the pipeline's streaming threads.
   FrameList frame_list;
+  Feed feed;
   if (cmd.frame_list) {
     frame_list.rate_num = cmd.frame_rate_num;
     frame_list.rate_den = cmd.frame_rate_den;
@@ -607,14 +850,14 @@ Summary run(const CommandLine& cmd) {
   }
 
   gst_element_link(convert, segment);
-  if (cmd.max_frames > 0) {
-    GstPad* segment_sink = gst_element_get_static_pad(segment, "sink");
-    gst_pad_add_probe(segment_sink, GST_PAD_PROBE_TYPE_BUFFER, limit_frames,
-                      new FrameLimit{cmd.max_frames},
-                      [](gpointer limit) { delete static_cast<FrameLimit*>(limit); });
-    gst_object_unref(segment_sink);
-  }
-  for (const auto& [name, value] : cmd.segment_properties) set_property(segment, name, value);
+  feed.limit = cmd.max_frames;
+  GstPad* segment_sink = gst_element_get_static_pad(segment, "sink");
+  gst_pad_add_probe(segment_sink, GST_PAD_PROBE_TYPE_BUFFER, feed_frames, &feed, nullptr);
+  gst_object_unref(segment_sink);
+  GstPad* segment_out = gst_element_get_static_pad(segment, "src");
+  gst_pad_add_probe(segment_out, GST_PAD_PROBE_TYPE_EVENT_FLUSH, drop_stop_flush, &feed, nullptr);
+  gst_object_unref(segment_out);
+  set_segment_properties(segment, cmd.segment_properties);
 
   // Branches after vmtsegment: the overlay video and the export (a tee when both).
   std::vector<std::pair<GstElement*, GstElement*>> branches;  // first, last element of each
@@ -627,7 +870,8 @@ Summary run(const CommandLine& cmd) {
     GstElement* mux = make(matroska ? "matroskamux" : "mp4mux", "mux");
     GstElement* sink = make("filesink", "video-sink");
     gst_util_set_object_arg(G_OBJECT(encode), "speed-preset", "veryfast");
-    g_object_set(sink, "location", cmd.output.c_str(), nullptr);
+    // written under a temporary name, renamed once complete (as vmtexport does with results)
+    g_object_set(sink, "location", unfinished_name(cmd.output).c_str(), nullptr);
     gst_bin_add_many(bin, queue, overlay, convert_out, encode, mux, sink, nullptr);
     gst_element_link_many(queue, overlay, convert_out, encode, mux, sink, nullptr);
     branches.emplace_back(queue, sink);
@@ -667,8 +911,14 @@ Summary run(const CommandLine& cmd) {
   gst_pad_add_probe(segment_src, GST_PAD_PROBE_TYPE_BUFFER, count_frame, &counts, nullptr);
   gst_object_unref(segment_src);
 
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  if (!cmd.output.empty()) unfinished_files.push_back(unfinished_name(cmd.output));
+  for (const auto& r : cmd.results) unfinished_files.push_back(unfinished_name(r.location));
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -680,13 +930,18 @@ Summary run(const CommandLine& cmd) {
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // an element that failed to start (vmtsegment without its model) posted why
     GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    if (const auto settings = message ? settings_error(message) : std::nullopt) {
+      gst_message_unref(message);
+      gst_object_unref(bus);
+      throw UsageError(*settings);
+    }
     failure = message == nullptr ? "the pipeline did not start"
               : cmd.frame_list   ? describe_frame_error(message, frame_list)
                                  : describe_error(message, cmd);
     if (message) gst_message_unref(message);
   }
   gint64 duration = -1;
-  bool eos_sent = false;
+  bool stop_noted = false;
   while (failure.empty()) {
     GstMessage* message = gst_bus_timed_pop_filtered(
         bus, 200 * GST_MSECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
@@ -699,13 +954,12 @@ Summary run(const CommandLine& cmd) {
       if (eos) break;
       continue;
     }
-    // Ctrl-C: the first one ends the stream cleanly (the files are finished), a second one quits.
-    if (interrupts.load() == 1 && !eos_sent) {
-      std::fputs("\ninterrupted: finishing the files (Ctrl-C again to abort)\n", stderr);
-      gst_element_send_event(pipeline, gst_event_new_eos());
-      eos_sent = true;
-    } else if (interrupts.load() > 1) {
-      failure = "interrupted";
+    // The first Ctrl-C ends the stream at vmtsegment's input (feed_frames, in the streaming
+    // thread: nothing here waits for it); a second one aborts in on_interrupt.
+    if (interrupts.load() > 0 && !stop_noted) {
+      std::fputs("\ninterrupted: finishing the files with the frames done (Ctrl-C again to "
+                 "abort)\n", stderr);
+      stop_noted = true;
     }
     if (duration <= 0) gst_element_query_duration(pipeline, GST_FORMAT_TIME, &duration);
     std::uint64_t frames;
@@ -738,21 +992,29 @@ Summary run(const CommandLine& cmd) {
     summary.tracks = counts.tracks.size();
   }
   summary.seconds = seconds;
+  summary.interrupted = feed.interrupted;
   bool files_finished = false;  // EOS reached: vmtexport has written its files
   if (failure.empty()) {
     files_finished = true;
-    progress.update(1.0, summary.frames, seconds);
-    if (cmd.frame_list) failure = lost_frames(frame_list, cmd.max_frames);
+    if (!summary.interrupted) progress.update(1.0, summary.frames, seconds);
+    // an interrupted frame list was not fed to its end on purpose
+    if (cmd.frame_list && !summary.interrupted) failure = lost_frames(frame_list, cmd.max_frames);
     if (failure.empty() && summary.frames == 0)
-      failure = "no video frames could be decoded from '" + cmd.input + "'";
+      failure = summary.interrupted ? "interrupted before the first frame was done"
+                                    : "no video frames could be decoded from '" + cmd.input + "'";
   }
+  if (failure.empty() && !cmd.output.empty() &&
+      g_rename(unfinished_name(cmd.output).c_str(), cmd.output.c_str()) != 0)
+    failure = "cannot rename '" + unfinished_name(cmd.output) + "' to '" + cmd.output +
+              "': " + std::strerror(errno);
   progress.finish();
   if (!failure.empty()) {
     // vmtexport leaves no file on failure; do the same for the overlay video, and for results a
     // failure found after EOS (frames lost) would otherwise leave.
-    if (!cmd.output.empty()) std::remove(cmd.output.c_str());
+    if (!cmd.output.empty()) g_unlink(unfinished_name(cmd.output).c_str());
     if (files_finished)
-      for (const auto& r : cmd.results) std::remove(r.location.c_str());
+      for (const auto& r : cmd.results) g_unlink(r.location.c_str());
+    if (summary.interrupted) throw Interrupted(failure);
     throw RunError(failure);
   }
   return summary;
@@ -775,6 +1037,11 @@ int main(int argc, char** argv) {
     if (!cmd.output.empty()) std::printf("overlay:    %s\n", cmd.output.c_str());
     for (const auto& r : cmd.results)
       std::printf("results:    %s (%s)\n", r.location.c_str(), r.format.c_str());
+    if (s.interrupted) {
+      std::fprintf(stderr, "vmt-segment-video: interrupted: the files hold the %llu frames done\n",
+                   static_cast<unsigned long long>(s.frames));
+      return kInterruptedStatus;
+    }
     return 0;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "vmt-segment-video: %s\n(vmt-segment-video --help for the options)\n",
@@ -783,5 +1050,8 @@ int main(int argc, char** argv) {
   } catch (const RunError& e) {
     std::fprintf(stderr, "vmt-segment-video: %s\n", e.what());
     return 1;
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "vmt-segment-video: %s\n", e.what());
+    return kInterruptedStatus;
   }
 }

@@ -265,7 +265,9 @@ std::vector<ScalabelFrame> parse_scalabel(std::string_view json_text) {
       ScalabelFrame frame;
       frame.video_name = f.value("videoName", std::string{});
       frame.name = f.value("name", std::string{});
-      frame.frame_index = f.contains("frameIndex") && !f.at("frameIndex").is_null() ? f.at("frameIndex").get<std::int64_t>() : 0;
+      frame.frame_index = f.contains("frameIndex") && !f.at("frameIndex").is_null()
+                              ? detail::whole_number<std::int64_t>(f.at("frameIndex"), "frameIndex")
+                              : 0;
       if (f.contains("labels") && f.at("labels").is_array())
         for (const auto& l : f.at("labels"))
           if (l.contains("rle") && !l.at("rle").is_null()) frame.labels.push_back(parse_label(l));

@@ -14,11 +14,14 @@ Rle rle_from_json(const nlohmann::json& value) {
   const auto& size = value.at("size");
   if (!size.is_array() || size.size() != 2)
     throw Error(ErrorCode::CorruptData, "RLE size must be [height, width]");
-  const MaskSize mask_size{size[0].get<std::uint32_t>(), size[1].get<std::uint32_t>()};
+  const MaskSize mask_size{whole_number<std::uint32_t>(size[0], "RLE height"),
+                           whole_number<std::uint32_t>(size[1], "RLE width")};
   const auto& counts = value.at("counts");
   if (counts.is_string()) return rle_from_string(counts.get<std::string>(), mask_size);
   if (!counts.is_array()) throw Error(ErrorCode::CorruptData, "RLE counts must be a string or a list");
-  Rle rle{mask_size, counts.get<std::vector<std::uint32_t>>()};
+  Rle rle{mask_size, {}};
+  rle.counts.reserve(counts.size());
+  for (const auto& run : counts) rle.counts.push_back(whole_number<std::uint32_t>(run, "RLE run"));
   std::uint64_t total = 0;
   for (auto c : rle.counts) total += c;
   if (total != mask_size.pixels())

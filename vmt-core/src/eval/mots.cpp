@@ -340,6 +340,11 @@ MotsSequence parse_mots_txt(std::string_view text, std::string name) {
     double frame = 0;
     if (!(fields >> frame >> o.id >> o.class_id >> h >> w >> counts))
       throw Error(ErrorCode::CorruptData, "MOTS txt line " + std::to_string(line_no) + " is malformed");
+    // TrackEval reads the frame as a float and truncates it; beyond ±2^53 (or NaN) it is no frame
+    // number (and converting it would be undefined behaviour)
+    if (!(std::fabs(frame) < 9007199254740992.0))
+      throw Error(ErrorCode::CorruptData, "MOTS txt line " + std::to_string(line_no) +
+                                              ": frame number out of range");
     o.frame = static_cast<std::int64_t>(frame);
     o.mask = rle_from_string(counts, {h, w});
     seq.objects.push_back(std::move(o));

@@ -67,19 +67,21 @@ std::vector<std::optional<Rle>> parse_segmentations(const nlohmann::json& list) 
 
 VisVideo parse_video(const nlohmann::json& v) {
   VisVideo video;
-  video.id = v.at("id").get<std::int64_t>();
-  video.size = {v.at("height").get<std::uint32_t>(), v.at("width").get<std::uint32_t>()};
-  if (v.contains("length")) video.length = v.at("length").get<std::size_t>();
+  video.id = detail::whole_number<std::int64_t>(v.at("id"), "video id");
+  video.size = {detail::whole_number<std::uint32_t>(v.at("height"), "video height"),
+                detail::whole_number<std::uint32_t>(v.at("width"), "video width")};
+  if (v.contains("length")) video.length = detail::whole_number<std::size_t>(v.at("length"), "video length");
   else if (v.contains("file_names")) video.length = v.at("file_names").size();
   return video;
 }
 
 VisTrack parse_annotation(const nlohmann::json& a) {
   VisTrack t;
-  t.id = a.at("id").get<std::int64_t>();
-  t.video_id = a.at("video_id").get<std::int64_t>();
-  t.category_id = a.at("category_id").get<std::int64_t>();
-  t.iscrowd = a.contains("iscrowd") && !a.at("iscrowd").is_null() && a.at("iscrowd").get<int>() != 0;
+  t.id = detail::whole_number<std::int64_t>(a.at("id"), "annotation id");
+  t.video_id = detail::whole_number<std::int64_t>(a.at("video_id"), "video_id");
+  t.category_id = detail::whole_number<std::int64_t>(a.at("category_id"), "category_id");
+  t.iscrowd = a.contains("iscrowd") && !a.at("iscrowd").is_null() &&
+              detail::whole_number<int>(a.at("iscrowd"), "iscrowd") != 0;
   t.masks = parse_segmentations(a.at("segmentations"));
   if (a.contains("segmentations_refined"))
     t.boundary_source = parse_segmentations(a.at("segmentations_refined"));
@@ -383,7 +385,7 @@ VisGroundTruth parse_vis_ground_truth(std::string_view json_text) {
   try {
     for (const auto& v : doc.value("videos", nlohmann::json::array())) gt.videos.push_back(parse_video(v));
     for (const auto& c : doc.value("categories", nlohmann::json::array()))
-      gt.category_ids.push_back(c.at("id").get<std::int64_t>());
+      gt.category_ids.push_back(detail::whole_number<std::int64_t>(c.at("id"), "category id"));
     for (const auto& a : doc.value("annotations", nlohmann::json::array()))
       gt.annotations.push_back(parse_annotation(a));
   } catch (const nlohmann::json::exception& e) {
@@ -398,6 +400,29 @@ VisGroundTruth load_vis_ground_truth(const std::filesystem::path& path) {
   return parse_vis_ground_truth(detail::read_file(path));
 }
 
+namespace {
+
+/* A result's masks have its video's size (the evaluation would refuse them later anyway, after
+ * decoding masks as large as the file claims) and, where the video's length is known, one slot
+ * per frame. */
+void check_result_masks(const VisTrack& result, const VisVideo& video) {
+  const std::string which = "result " + std::to_string(result.id) + " (video_id " +
+                            std::to_string(result.video_id) + ")";
+  if (video.length != 0 && result.masks.size() != video.length)
+    throw Error(ErrorCode::InvalidArgument, which + " has " + std::to_string(result.masks.size()) +
+                                                " segmentations for the video's " +
+                                                std::to_string(video.length) + " frames");
+  for (std::size_t f = 0; f < result.masks.size(); ++f)
+    if (result.masks[f] && result.masks[f]->size != video.size)
+      throw Error(ErrorCode::InvalidArgument,
+                  which + ": the mask of frame " + std::to_string(f) + " is " +
+                      std::to_string(result.masks[f]->size.height) + "x" +
+                      std::to_string(result.masks[f]->size.width) + ", the video " +
+                      std::to_string(video.size.height) + "x" + std::to_string(video.size.width));
+}
+
+}  // namespace
+
 std::vector<VisTrack> parse_vis_results(std::string_view json_text, const VisGroundTruth& gt) {
   const auto doc = parse_json(json_text, "YouTube-VIS results");
   if (!doc.is_array()) throw Error(ErrorCode::CorruptData, "results must be a JSON array");
@@ -407,17 +432,18 @@ std::vector<VisTrack> parse_vis_results(std::string_view json_text, const VisGro
     for (const auto& r : doc) {
       VisTrack t;
       t.id = static_cast<std::int64_t>(results.size()) + 1;
-      t.video_id = r.at("video_id").get<std::int64_t>();
-      t.category_id = r.at("category_id").get<std::int64_t>();
+      t.video_id = detail::whole_number<std::int64_t>(r.at("video_id"), "video_id");
+      t.category_id = detail::whole_number<std::int64_t>(r.at("category_id"), "category_id");
       t.score = r.at("score").get<double>();
       t.masks = parse_segmentations(r.at("segmentations"));
       t.avg_area = mean_truthy(mask_areas(t.masks));
-      const bool known = std::any_of(gt.videos.begin(), gt.videos.end(),
-                                     [&](const VisVideo& v) { return v.id == t.video_id; });
-      if (!known)
+      const auto video = std::find_if(gt.videos.begin(), gt.videos.end(),
+                                      [&](const VisVideo& v) { return v.id == t.video_id; });
+      if (video == gt.videos.end())
         throw Error(ErrorCode::InvalidArgument,
                     "results do not correspond to the ground truth: unknown video_id " +
                         std::to_string(t.video_id));
+      check_result_masks(t, *video);
       results.push_back(std::move(t));
     }
   } catch (const nlohmann::json::exception& e) {

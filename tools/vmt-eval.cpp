@@ -1,6 +1,7 @@
 // vmt-eval: evaluation of vmtexport's result files against ground truth (docs/evaluation.md).
 //
 //   vmt-eval ytvis    GT.json RESULTS.json [--iou mask|boundary|both] [--max-dets 1,10,100]
+//                     [--class-agnostic]
 //   vmt-eval mots     GT_DIR_OR_TXT TRACKER_DIR_OR_TXT [--benchmark kitti|motschallenge]
 //   vmt-eval bdd100k  GT.json|DIR PRED.json|DIR
 // Add --json to print one JSON object instead of the text summary.
@@ -24,7 +25,8 @@ namespace ev = vmt::eval;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou mask|boundary|both] [--max-dets 1,10,100] [--json]\n"
+    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou mask|boundary|both] [--max-dets 1,10,100]\n"
+    "                      [--class-agnostic] [--json]\n"
     "       vmt-eval mots GT TRACKER [--benchmark kitti|motschallenge] [--json]\n"
     "       vmt-eval bdd100k GT PRED [--json]\n"
     "MOTS: GT and TRACKER are .txt files or folders of <seq>.txt (sequences matched by name).\n";
@@ -35,6 +37,7 @@ struct Options {
   std::vector<int> max_dets{1, 10, 100};
   ev::MotsBenchmark benchmark = ev::MotsBenchmark::KittiMots;
   bool as_json = false;
+  bool class_agnostic = false;  ///< ytvis: every category mapped to one
 };
 
 std::vector<int> parse_int_list(const std::string& text) {
@@ -53,6 +56,7 @@ Options parse_options(std::span<char*> args) {
       return args[++i];
     };
     if (a == "--json") o.as_json = true;
+    else if (a == "--class-agnostic") o.class_agnostic = true;
     else if (a == "--iou") o.iou = value();
     else if (a == "--max-dets") o.max_dets = parse_int_list(value());
     else if (a == "--benchmark") {
@@ -66,9 +70,11 @@ Options parse_options(std::span<char*> args) {
 }
 
 int run_ytvis(const fs::path& gt_path, const fs::path& res_path, const Options& o) {
-  const auto gt = ev::load_vis_ground_truth(gt_path);
-  const auto results = ev::load_vis_results(res_path, gt);
+  auto gt = ev::load_vis_ground_truth(gt_path);
+  auto results = ev::load_vis_results(res_path, gt);
+  if (o.class_agnostic) ev::merge_categories(gt, results);
   json out = json::object();
+  if (o.as_json && o.class_agnostic) out["class_agnostic"] = true;
   for (const char* type : {"mask", "boundary"}) {
     if (o.iou != "both" && o.iou != type) continue;
     ev::VisParams p;
@@ -80,7 +86,8 @@ int run_ytvis(const fs::path& gt_path, const fs::path& res_path, const Options& 
       for (const auto& [c, ap] : s.category_ap) cats[std::to_string(c)] = ap;
       out[type] = {{"stats", s.stats}, {"category_ap", cats}};
     } else {
-      std::cout << (p.iou_type == ev::VisIouType::Mask ? "Tube-Mask AP (segm)\n" : "Tube-Boundary AP (boundary)\n");
+      std::cout << (p.iou_type == ev::VisIouType::Mask ? "Tube-Mask AP (segm)" : "Tube-Boundary AP (boundary)")
+                << (o.class_agnostic ? ", class-agnostic (every category mapped to one)\n" : "\n");
       for (const auto& line : s.lines) std::cout << line << '\n';
       for (const auto& [c, ap] : s.category_ap) std::printf(" category %lld AP = %0.3f\n", static_cast<long long>(c), ap);
     }
@@ -153,6 +160,10 @@ int main(int argc, char** argv) {
   try {
     const std::string mode = args[1];
     const Options o = parse_options(args.subspan(4));
+    if (o.class_agnostic && mode != "ytvis") {
+      std::cerr << "vmt-eval: --class-agnostic applies to ytvis only\n";
+      return 2;
+    }
     if (mode == "ytvis") return run_ytvis(args[2], args[3], o);
     if (mode == "mots") return run_mots(args[2], args[3], o);
     if (mode == "bdd100k") return run_bdd(args[2], args[3], o);

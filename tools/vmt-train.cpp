@@ -9,6 +9,7 @@
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
 //                   [--refine 1] [--qsg-points 3000]
 //   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
+//                     [--one-per-query 0|1]
 //   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
 //   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
 #include <torch/torch.h>
@@ -24,6 +25,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/model_file.h"
@@ -54,6 +56,7 @@ int usage() {
       "      [--time-limit SECONDS] [--init FILE]\n"
       "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
+      "      [--one-per-query 0|1]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>).\n";
@@ -207,8 +210,9 @@ std::pair<std::int64_t, std::int64_t> eval_size(const vmt::train::VideoEntry& v,
   return vmt::train::resized_size(v.height, v.width, size, 100000, 32);
 }
 
-/// Per video, the whole video as one clip: the top-`top` (query, class) pairs with their refined
-/// masks (coarse ones for a model without refinement) resized to the frame size, as YouTube-VIS
+/// Per video, the whole video as one clip: the top-`top` (query, class) pairs (or, with
+/// --one-per-query 1, the top-`top` queries each with its best class) with their refined masks
+/// (coarse ones for a model without refinement) resized to the frame size, as YouTube-VIS
 /// results JSON.
 int cmd_predict(const std::string& model_path, const Args& a) {
   const auto data = open_data(a);
@@ -217,6 +221,7 @@ int cmd_predict(const std::string& model_path, const Args& a) {
   auto& det = vmt::engine::detector_of(loaded.module);
   const auto size = static_cast<std::int64_t>(a.get_num("size", 96));
   const auto top = static_cast<std::int64_t>(a.get_num("top", 10));
+  const bool one_per_query = a.get("one-per-query", "0") == "1";
   torch::NoGradGuard no_grad;
   nlohmann::json results = nlohmann::json::array();
   for (std::size_t vi = 0; vi < data.videos().size(); ++vi) {
@@ -229,9 +234,20 @@ int cmd_predict(const std::string& model_path, const Args& a) {
     const auto out = det->forward(frames_on_device);
     const auto probs = out.pred_logits[0].sigmoid().to(torch::kCPU);  // [Q, C]
     const auto num_labels = static_cast<std::int64_t>(loaded.header.labels.size());
-    const auto flat = probs.narrow(1, 1, num_labels).flatten();
-    const auto k = std::min<std::int64_t>(top, flat.numel());
-    const auto [scores, idx] = flat.topk(k);
+    const auto labelled = probs.narrow(1, 1, num_labels);
+    torch::Tensor scores, idx;  // idx: flat (query, class) index, query · num_labels + class
+    if (one_per_query) {
+      // Each query once, with its best class: the top `top` queries by that class's score.
+      const auto [best, best_class] = labelled.max(1);
+      const auto k = std::min<std::int64_t>(top, best.numel());
+      const auto [top_scores, top_queries] = best.topk(k);
+      scores = top_scores;
+      idx = top_queries * num_labels + best_class.index_select(0, top_queries);
+    } else {
+      const auto flat = labelled.flatten();
+      std::tie(scores, idx) = flat.topk(std::min<std::int64_t>(top, flat.numel()));
+    }
+    const auto k = scores.numel();
     const auto queries = (idx / num_labels).to(device);
     // A query can appear in several (query, class) pairs: masks per distinct query.
     const auto [distinct, row_of_pair, counts] = at::_unique2(queries, true, true, false);

@@ -141,6 +141,9 @@ def check_refusals(tool, out):
         (["--style", "classic", "--short-side", "100:200"], "--short-side"),
         (["--style", "randomised", "--short-side", "300:200"], "--short-side"),
         (["--jobs", "0"], "--jobs"),
+        (["--style", "randomised", "--width", "5000", "--height", "100"], "4096"),
+        (["--style", "randomised", "--short-side", "100:2000"], "--short-side"),
+        (["--style", "heldout", "--width", "4", "--height", "4"], "8..16384"),
     ]
     for args, needle in cases:
         done = run(tool, "--out", os.path.join(out, "refused"), *args)

@@ -47,7 +47,7 @@ options:
   --height H         frame height in pixels (default 360; heldout 360)
   --short-side A:B   randomised without --width/--height: each video draws a real-video
                      aspect ratio (4:3, 16:9, 3:2, 1:1, 21:9, 9:16, 3:4) with the shorter
-                     side in A..B pixels (default 180:360)
+                     side in A..B pixels (default 180:360, at most 1536)
   --objects MIN:MAX  objects on screen at once, drawn per video (default 2:5)
   --noise L          classic: per-pixel noise, uniform in +-L levels (default 3, 0 = none)
   --quality Q        JPEG quality 1..100 (default 90)
@@ -102,8 +102,8 @@ vmt::synth::ShortSideRange parse_short_side(std::string_view text) {
   if (colon == std::string_view::npos)
     throw Error(ErrorCode::InvalidArgument, "--short-side expects MIN:MAX, got '" + std::string(text) + "'");
   vmt::synth::ShortSideRange range;
-  range.min = parse_u32("--short-side", text.substr(0, colon), 16, 4096);
-  range.max = parse_u32("--short-side", text.substr(colon + 1), range.min, 4096);
+  range.min = parse_u32("--short-side", text.substr(0, colon), 16, 1536);
+  range.max = parse_u32("--short-side", text.substr(colon + 1), range.min, 1536);
   return range;
 }
 

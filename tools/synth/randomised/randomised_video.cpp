@@ -5,6 +5,7 @@
 #include <limits>
 #include <numbers>
 #include <opencv2/imgproc.hpp>
+#include <string>
 
 #include "vmt/error.h"
 
@@ -13,18 +14,23 @@ namespace {
 
 constexpr std::size_t kMaxObjectsPerScene = 200;
 constexpr int kMaxDistractors = 5;
+constexpr std::uint32_t kMaxSide = 4096;       ///< fixed frame sizes
+constexpr std::uint32_t kMaxShortSide = 1536;  ///< drawn formats (21:9 at 1536 is 3584 wide)
 
 void check_options(const SceneOptions& options) {
   if (options.frames == 0) throw Error(ErrorCode::InvalidArgument, "a video needs at least one frame");
   if (options.min_objects > options.max_objects)
     throw Error(ErrorCode::InvalidArgument, "min_objects must not exceed max_objects");
+  // Bounded memory: the world canvas is up to 3× the frame each way, in float colour.
   if (options.random_size) {
     const ShortSideRange range = *options.random_size;
-    if (range.min < 16 || range.max > 4096 || range.min > range.max)
-      throw Error(ErrorCode::InvalidArgument, "the shorter-side range must be within 16..4096 and MIN <= MAX");
-  } else if (options.size.width == 0 || options.size.height == 0 || options.size.width > 16384 ||
-             options.size.height > 16384) {
-    throw Error(ErrorCode::InvalidArgument, "synthetic frame size must be 1..16384 on each side");
+    if (range.min < 16 || range.max > kMaxShortSide || range.min > range.max)
+      throw Error(ErrorCode::InvalidArgument, "the randomised shorter-side range must be within 16.." +
+                                                  std::to_string(kMaxShortSide) + " and MIN <= MAX");
+  } else if (options.size.width == 0 || options.size.height == 0 || options.size.width > kMaxSide ||
+             options.size.height > kMaxSide) {
+    throw Error(ErrorCode::InvalidArgument,
+                "randomised frames must be 1.." + std::to_string(kMaxSide) + " pixels on each side");
   }
 }
 
@@ -86,8 +92,9 @@ Object entering_object(const Scene& scene, double entry, const Colour& backgroun
   m.direction = {(target.x - start.x) / length, (target.y - start.y) / length};
   m.anchor = scene.camera.to_world(start, entry, scene.size);
   m.speed_swing = std::min(m.speed_swing, 0.5);  // keep moving in
-  const double min_speed = 0.003 * diagonal / zoom;
-  if (m.speed < min_speed) m.speed = random.uniform(1.0, 6.0) * min_speed;
+  // Fast enough to be in view within about 15 frames (reach is a generous bound on its size).
+  const double min_speed = std::max(0.003 * diagonal, reach / 15.0) / zoom;
+  if (m.speed < min_speed) m.speed = random.uniform(1.0, 2.0) * min_speed;
   return object;
 }
 
@@ -99,8 +106,8 @@ void add_lane(Scene& scene, const Colour& background_mean, Random& random) {
     const Point inside{random.uniform(0.0, scene.size.width), random.uniform(0.0, scene.size.height)};
     const Point anchor = scene.camera.to_world(inside, 0.0, scene.size);
     scene.objects.push_back(random_object(random_motion(anchor, 0.0, scene.size, random), background_mean, random));
-  } else {
-    entry = random.uniform(0.0, frames);
+  } else {  // early enough to be seen before the video ends
+    entry = random.uniform(0.0, 0.6 * frames);
     scene.objects.push_back(entering_object(scene, entry, background_mean, random));
   }
   while (scene.objects.size() < kMaxObjectsPerScene) {

@@ -1,6 +1,7 @@
 // vmt-eval: evaluation of vmtexport's result files against ground truth (docs/evaluation.md).
 //
 //   vmt-eval ytvis    GT.json RESULTS.json [--iou segm|boundary|both] [--max-dets 1,10,100]
+//                     [--class-agnostic]
 //   vmt-eval mots     GT_DIR_OR_TXT TRACKER_DIR_OR_TXT [--benchmark kitti|motschallenge]
 //   vmt-eval bdd100k  GT.json|DIR PRED.json|DIR
 // Add --json to print one JSON object instead of the text summary. --help prints the usage (exit
@@ -28,7 +29,8 @@ namespace ev = vmt::eval;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou segm|boundary|both] [--max-dets 1,10,100] [--json]\n"
+    "usage: vmt-eval ytvis GT.json RESULTS.json [--iou segm|boundary|both] [--max-dets 1,10,100]\n"
+    "                      [--class-agnostic] [--json]\n"
     "       vmt-eval mots GT TRACKER [--benchmark kitti|motschallenge] [--json]\n"
     "       vmt-eval bdd100k GT PRED [--json]\n"
     "--iou: segm (= mask) the Tube-Mask AP, boundary the Tube-Boundary AP, both (default).\n"
@@ -41,6 +43,7 @@ struct Options {
   std::vector<int> max_dets{1, 10, 100};
   ev::MotsBenchmark benchmark = ev::MotsBenchmark::KittiMots;
   bool as_json = false;
+  bool class_agnostic = false;  ///< ytvis: every category mapped to one
 };
 
 /// --max-dets: whole numbers >= 1, comma-separated; why not, or "".
@@ -71,7 +74,7 @@ std::vector<vmt::cli::Command> commands() {
   return {
       {"ytvis", 2,
        {{"iou", Kind::Choice, {"segm", "mask", "boundary", "both"}},
-        {"max-dets", Kind::Text, {}, max_dets_problem}, json}},
+        {"max-dets", Kind::Text, {}, max_dets_problem}, {"class-agnostic", Kind::Switch}, json}},
       {"mots", 2, {{"benchmark", Kind::Choice, {"kitti", "motschallenge"}}, json}},
       {"bdd100k", 2, {json}},
   };
@@ -85,13 +88,16 @@ Options options_of(const vmt::cli::Args& args) {
   if (args.has("max-dets")) o.max_dets = parse_int_list(args.get("max-dets", ""));
   if (args.get("benchmark", "kitti") == "motschallenge")
     o.benchmark = ev::MotsBenchmark::MotsChallenge;
+  o.class_agnostic = args.has("class-agnostic");
   return o;
 }
 
 int run_ytvis(const fs::path& gt_path, const fs::path& res_path, const Options& o) {
-  const auto gt = ev::load_vis_ground_truth(gt_path);
-  const auto results = ev::load_vis_results(res_path, gt);
+  auto gt = ev::load_vis_ground_truth(gt_path);
+  auto results = ev::load_vis_results(res_path, gt);
+  if (o.class_agnostic) ev::merge_categories(gt, results);
   json out = json::object();
+  if (o.as_json && o.class_agnostic) out["class_agnostic"] = true;
   for (const char* type : {"mask", "boundary"}) {
     if (o.iou != "both" && o.iou != type) continue;
     ev::VisParams p;
@@ -103,7 +109,8 @@ int run_ytvis(const fs::path& gt_path, const fs::path& res_path, const Options& 
       for (const auto& [c, ap] : s.category_ap) cats[std::to_string(c)] = ap;
       out[type] = {{"stats", s.stats}, {"category_ap", cats}};
     } else {
-      std::cout << (p.iou_type == ev::VisIouType::Mask ? "Tube-Mask AP (segm)\n" : "Tube-Boundary AP (boundary)\n");
+      std::cout << (p.iou_type == ev::VisIouType::Mask ? "Tube-Mask AP (segm)" : "Tube-Boundary AP (boundary)")
+                << (o.class_agnostic ? ", class-agnostic (every category mapped to one)\n" : "\n");
       for (const auto& line : s.lines) std::cout << line << '\n';
       for (const auto& [c, ap] : s.category_ap) std::printf(" category %lld AP = %0.3f\n", static_cast<long long>(c), ap);
     }

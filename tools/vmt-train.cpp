@@ -9,7 +9,7 @@
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
 //                   [--refine 1] [--qsg-points 3000]
 //   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
-//                   [--point-limit N]
+//                   [--point-limit N] [--one-per-query 0|1]
 //   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
 //   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
 #include <torch/torch.h>
@@ -25,6 +25,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
@@ -60,7 +61,7 @@ constexpr const char* kUsage =
       "      [--time-limit SECONDS] [--init FILE]\n"
       "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
-      "      [--point-limit N]\n"
+      "      [--point-limit N] [--one-per-query 0|1]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
@@ -99,7 +100,8 @@ std::vector<vmt::cli::Command> commands() {
         {"save-every", Kind::Number}, {"log"}, {"time-limit", Kind::Number},
         {"resume", Kind::Flag}, threads, {"name"}, {"refine", Kind::Flag},
         {"qsg-points", Kind::Integer}}},
-      {"predict", 1, {{"data"}, {"output"}, size, {"top", Kind::Integer}, {"point-limit", Kind::Integer}, device, threads}},
+      {"predict", 1, {{"data"}, {"output"}, size, {"top", Kind::Integer}, {"point-limit", Kind::Integer},
+                   {"one-per-query", Kind::Flag}, device, threads}},
       {"score", 1,
        {{"data"}, size, {"frames", Kind::Integer}, {"clips", Kind::Integer}, device, threads}},
       {"export", 1, {{"output"}, {"half", Kind::Flag}, threads}},
@@ -264,6 +266,12 @@ int cmd_predict(const std::string& model_path, const Args& a) {
   options.input_size = static_cast<int>(a.get_num("size", 96));
   options.max_instances = static_cast<int>(a.get_num("top", 10));
   options.point_limit = static_cast<int>(a.get_num("point-limit", 0));
+  // --one-per-query 1: each query once with its best class (vmtsegment's per-object default)
+  // instead of the official top-K over (query, class) pairs; every query is kept for the AP.
+  if (a.get("one-per-query", "0") == "1") {
+    options.selection = vmt::InstanceSelection::PerObject;
+    options.score_threshold = 0.0f;
+  }
   vmt::Engine engine(options);
   const fs::path images = fs::path(a.require("data")) / "JPEGImages";
   nlohmann::json results = nlohmann::json::array();

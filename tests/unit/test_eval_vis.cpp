@@ -57,6 +57,39 @@ ev::VisGroundTruth tiny_gt() {
 
 }  // namespace
 
+// Class-agnostic AP equals the official ytvoseval run on the fixture with every category mapped
+// to one (tests/fixtures/eval/README.md), for mask and boundary IoU.
+TEST(EvalVis, ClassAgnosticMatchesOfficialOnRelabelledFiles) {
+  const auto ref = read_json(fixture("ytvis/reference_class_agnostic.json"));
+  for (const std::string results : {"results.json", "results_perfect.json"})
+    for (const auto& [type, key] : {std::pair{ev::VisIouType::Mask, "segm"}, std::pair{ev::VisIouType::Boundary, "boundary"}}) {
+      auto gt = ev::load_vis_ground_truth(fixture("ytvis/gt.json"));
+      auto dts = ev::load_vis_results(fixture("ytvis/" + results), gt);
+      ev::merge_categories(gt, dts);
+      ev::VisParams p;
+      p.iou_type = type;
+      const auto s = ev::evaluate_vis(gt, dts, p);
+      const auto& expected = ref.at(results + ":" + key).at("stats");
+      for (std::size_t i = 0; i < 12; ++i)
+        EXPECT_NEAR(100 * s.stats[i], 100 * expected[i].get<double>(), 0.1) << results << " " << key << " stat " << i;
+      ASSERT_EQ(s.category_ap.size(), 1u);
+      EXPECT_NEAR(s.category_ap.at(1), s.stats[0], 1e-12);
+    }
+}
+
+// A track found with the wrong class scores 0 per class and 100 class-agnostic.
+TEST(EvalVis, ClassAgnosticForgivesTheWrongClass) {
+  auto gt = tiny_gt();
+  gt.category_ids = {1, 2};
+  std::vector<ev::VisTrack> dts(1, gt.annotations[0]);
+  dts[0].id = 1;
+  dts[0].category_id = 2;
+  dts[0].score = 0.9;
+  EXPECT_NEAR(ev::evaluate_vis(gt, dts).stats[0], 0.0, 1e-12);
+  ev::merge_categories(gt, dts);
+  EXPECT_NEAR(ev::evaluate_vis(gt, dts).stats[0], 1.0, 1e-12);
+}
+
 // Tube-Mask AP equals the official ytvoseval (iouType 'segm') on the fixture.
 TEST(EvalVis, MaskApMatchesOfficial) { expect_matches_reference("results.json", ev::VisIouType::Mask, "segm"); }
 

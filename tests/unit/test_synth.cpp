@@ -15,56 +15,24 @@
 #include <vector>
 
 #include "dataset.h"
+#include "synth_test_support.h"
 #include "random.h"
 #include "raster.h"
 #include "scene.h"
+#include "shapes.h"
 #include "vmt/mask.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using synth_test::files_under;
+using synth_test::load_json;
+using synth_test::read_bytes;
+using synth_test::TempDir;
 using namespace vmt::synth;
 using vmt::Bitmap;
 using vmt::MaskSize;
 
 namespace {
-
-/// A fresh folder under the system temp folder, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("vmt-synth-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// Every regular file under `root`, by path relative to it, with its bytes.
-std::map<std::string, std::string> files_under(const fs::path& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file())
-      files[fs::relative(entry.path(), root).string()] = read_bytes(entry.path());
-  return files;
-}
-
-json load_json(const fs::path& path) { return json::parse(read_bytes(path)); }
 
 /// Small, quick options.
 DatasetOptions small_options(const fs::path& out, std::uint64_t seed) {

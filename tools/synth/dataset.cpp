@@ -1,12 +1,16 @@
 #include "dataset.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <opencv2/core.hpp>
+#include <thread>
 #include <opencv2/imgcodecs.hpp>
 #include <nlohmann/json.hpp>
 
+#include "random.h"
 #include "vmt/error.h"
 
 namespace vmt::synth {
@@ -50,7 +54,7 @@ Json annotation_json(const ObjectTrack& track, std::uint64_t id, std::uint32_t v
   }
   return Json{{"id", id},
               {"video_id", video_id},
-              {"category_id", category_id(track.shape)},
+              {"category_id", track.category_id},
               {"iscrowd", 0},
               {"segmentations", std::move(segmentations)},
               {"areas", std::move(areas)},
@@ -59,33 +63,66 @@ Json annotation_json(const ObjectTrack& track, std::uint64_t id, std::uint32_t v
               {"width", size.width}};
 }
 
-Json categories_json() {
+Json categories_json(Style style) {
   Json categories = Json::array();
-  for (const ShapeClass shape : kShapeClasses)
-    categories.push_back({{"id", category_id(shape)},
-                          {"name", std::string(shape_class_name(shape))},
-                          {"supercategory", "shape"}});
+  for (const Category& category : style_categories(style))
+    categories.push_back({{"id", category.id}, {"name", category.name}, {"supercategory", "shape"}});
   return categories;
 }
 
-/// Renders every frame of `scene`, hands each to `on_frame`, and returns the tracks of the
+/// Renders every frame of `video`, hands each to `on_frame`, and returns the tracks of the
 /// objects that are visible at least once.
 template <typename OnFrame>
-std::vector<ObjectTrack> render_video(const Scene& scene, OnFrame&& on_frame) {
-  std::vector<ObjectTrack> tracks(scene.objects.size());
+std::vector<ObjectTrack> render_video(const SyntheticVideo& video, OnFrame&& on_frame) {
+  std::vector<ObjectTrack> tracks(video.object_count());
   for (std::size_t i = 0; i < tracks.size(); ++i) {
     tracks[i].object_index = i;
-    tracks[i].shape = scene.objects[i].shape;
+    tracks[i].category_id = video.category_id(i);
   }
-  for (std::uint32_t frame = 0; frame < scene.frames; ++frame) {
-    const RenderedFrame rendered = render_frame(scene, frame);
+  for (std::uint32_t frame = 0; frame < video.frames(); ++frame) {
+    const RenderedFrame rendered = video.render(frame);
     on_frame(frame, rendered);
-    std::vector<std::optional<Rle>> masks = masks_from_labels(rendered.labels, scene.size, tracks.size());
+    std::vector<std::optional<Rle>> masks = masks_from_labels(rendered.labels, video.size(), tracks.size());
     for (std::size_t i = 0; i < tracks.size(); ++i) tracks[i].masks.push_back(std::move(masks[i]));
   }
   std::erase_if(tracks, [](const ObjectTrack& track) { return !track.ever_visible(); });
   return tracks;
 }
+
+/// Runs `work(v)` for v in [0, count) on up to `jobs` threads; rethrows the error of the lowest
+/// failing index (so the same input fails the same way whatever the thread count).
+template <typename Work>
+void for_each_video(std::uint32_t count, unsigned jobs, Work&& work) {
+  const unsigned threads = std::max(1u, std::min<unsigned>(jobs, count));
+  if (threads <= 1) {
+    for (std::uint32_t v = 0; v < count; ++v) work(v);
+    return;
+  }
+  std::atomic<std::uint32_t> next{0};
+  std::vector<std::exception_ptr> errors(count);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::uint32_t v = next++; v < count; v = next++) {
+        try {
+          work(v);
+        } catch (...) {
+          errors[v] = std::current_exception();
+        }
+      }
+    });
+  for (std::thread& thread : pool) thread.join();
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
+/// One video's part of instances.json: its "videos" entry and its annotations (ids not yet set).
+struct VideoJson {
+  Json video;
+  std::vector<ObjectTrack> tracks;
+  MaskSize size;
+  std::uint32_t frames = 0;
+};
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -139,37 +176,45 @@ std::string rle_json(const Rle& rle) { return mask_json(rle).dump(); }
 WriteSummary write_split(const DatasetOptions& options, std::string_view split, std::uint32_t videos) {
   const std::filesystem::path split_dir = options.out_dir / std::string(split);
   const std::filesystem::path image_dir = split_dir / "JPEGImages";
-  Json videos_json = Json::array(), annotations_json = Json::array();
-  WriteSummary summary;
-  for (std::uint32_t v = 0; v < videos; ++v) {
-    const Scene scene = generate_scene(options.scene, video_seed(options.seed, split, v));
+  std::vector<VideoJson> parts(videos);
+  for_each_video(videos, options.jobs, [&](std::uint32_t v) {
+    const std::unique_ptr<SyntheticVideo> video = make_video(options.scene, video_seed(options.seed, split, v));
     const std::string name = video_name(v);
     make_folder(image_dir / name);
     Json file_names = Json::array();
-    const std::vector<ObjectTrack> tracks =
-        render_video(scene, [&](std::uint32_t frame, const RenderedFrame& rendered) {
-          write_jpeg(image_dir / name / frame_file_name(frame), rendered, options.jpeg_quality);
-          file_names.push_back(name + "/" + frame_file_name(frame));
-        });
-    const std::uint32_t video_id = v + 1;
-    videos_json.push_back({{"id", video_id},
-                           {"width", scene.size.width},
-                           {"height", scene.size.height},
-                           {"length", scene.frames},
-                           {"file_names", std::move(file_names)}});
-    for (const ObjectTrack& track : tracks)
-      annotations_json.push_back(annotation_json(track, ++summary.annotations, video_id, scene.size));
+    VideoJson& part = parts[v];
+    part.tracks = render_video(*video, [&](std::uint32_t frame, const RenderedFrame& rendered) {
+      write_jpeg(image_dir / name / frame_file_name(frame), rendered, options.jpeg_quality);
+      file_names.push_back(name + "/" + frame_file_name(frame));
+    });
+    part.size = video->size();
+    part.frames = video->frames();
+    part.video = {{"id", v + 1},
+                  {"width", part.size.width},
+                  {"height", part.size.height},
+                  {"length", part.frames},
+                  {"file_names", std::move(file_names)}};
+  });
+  Json videos_json = Json::array(), annotations_json = Json::array();
+  WriteSummary summary;
+  for (std::uint32_t v = 0; v < videos; ++v) {
+    VideoJson& part = parts[v];
+    for (const ObjectTrack& track : part.tracks)
+      annotations_json.push_back(annotation_json(track, ++summary.annotations, v + 1, part.size));
+    videos_json.push_back(std::move(part.video));
     ++summary.videos;
-    summary.frames += scene.frames;
+    summary.frames += part.frames;
+    part = VideoJson{};  // the masks are in the JSON now
   }
   const Json info = {{"description", "vmt-synth synthetic shapes"},
                      {"version", "1"},
                      {"split", std::string(split)},
-                     {"seed", options.seed}};
+                     {"seed", options.seed},
+                     {"style", std::string(style_name(options.scene.style))}};
   const Json dataset = {{"info", info},
                         {"licenses", Json::array()},
                         {"videos", std::move(videos_json)},
-                        {"categories", categories_json()},
+                        {"categories", categories_json(options.scene.style)},
                         {"annotations", std::move(annotations_json)}};
   write_text(split_dir / "instances.json", dataset.dump() + "\n");
   return summary;
@@ -177,16 +222,18 @@ WriteSummary write_split(const DatasetOptions& options, std::string_view split, 
 
 WriteSummary write_frames_only(const DatasetOptions& options, std::string_view split,
                                std::uint32_t videos) {
-  WriteSummary summary;
-  for (std::uint32_t v = 0; v < videos; ++v) {
-    const Scene scene = generate_scene(options.scene, video_seed(options.seed, split, v));
+  std::vector<std::uint32_t> frames(videos, 0);
+  for_each_video(videos, options.jobs, [&](std::uint32_t v) {
+    const std::unique_ptr<SyntheticVideo> video = make_video(options.scene, video_seed(options.seed, split, v));
     const std::filesystem::path dir = options.out_dir / video_name(v);
     make_folder(dir);
-    for (std::uint32_t frame = 0; frame < scene.frames; ++frame)
-      write_jpeg(dir / frame_file_name(frame), render_frame(scene, frame), options.jpeg_quality);
-    ++summary.videos;
-    summary.frames += scene.frames;
-  }
+    for (std::uint32_t frame = 0; frame < video->frames(); ++frame)
+      write_jpeg(dir / frame_file_name(frame), video->render(frame), options.jpeg_quality);
+    frames[v] = video->frames();
+  });
+  WriteSummary summary;
+  summary.videos = videos;
+  for (const std::uint32_t count : frames) summary.frames += count;
   return summary;
 }
 

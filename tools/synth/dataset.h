@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "scene.h"
+#include "video.h"
 #include "vmt/mask.h"
 
 namespace vmt::synth {
@@ -21,8 +21,8 @@ namespace vmt::synth {
 /// One object's masks through a video; nullopt on frames where none of its pixels is visible
 /// (outside the frame, or entirely behind other objects).
 struct ObjectTrack {
-  std::size_t object_index = 0;  ///< index into Scene::objects
-  ShapeClass shape = ShapeClass::circle;
+  std::size_t object_index = 0;  ///< the object's index in its video (label − 1)
+  std::uint32_t category_id = 0;
   std::vector<std::optional<Rle>> masks;  ///< one per frame
 
   /// Whether any frame has a mask.
@@ -30,7 +30,8 @@ struct ObjectTrack {
 };
 
 /// The mask of every object on one frame, cut from its label map: element i is object i's mask,
-/// or nullopt where no pixel carries label i + 1.
+/// or nullopt where no pixel carries label i + 1. Labels above `object_count` (distractors) and 0
+/// belong to no mask.
 std::vector<std::optional<Rle>> masks_from_labels(std::span<const std::uint16_t> labels,
                                                   MaskSize size, std::size_t object_count);
 
@@ -38,8 +39,9 @@ std::vector<std::optional<Rle>> masks_from_labels(std::span<const std::uint16_t>
 struct DatasetOptions {
   std::filesystem::path out_dir;
   std::uint64_t seed = 0;
-  SceneOptions scene;
-  int jpeg_quality = 90;  ///< 1..100
+  SceneOptions scene;      ///< style, sizes, length, objects
+  int jpeg_quality = 90;   ///< 1..100
+  unsigned jobs = 1;       ///< videos generated in parallel (the files do not depend on it)
 };
 
 /// What was written.

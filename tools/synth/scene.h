@@ -1,4 +1,4 @@
-// A synthetic video as a scene: a panning background and objects that move, turn, pulse in size,
+// The classic style (docs/synthetic-data.md): a synthetic video as a scene: a panning background and objects that move, turn, pulse in size,
 // enter and leave the frame and occlude one another (painter's order). Rendering a frame yields
 // its colours and a label map; the label map is the ground truth the masks are cut from.
 #pragma once
@@ -10,6 +10,7 @@
 #include "random.h"
 #include "shapes.h"
 #include "texture.h"
+#include "video.h"
 #include "vmt/mask.h"
 
 namespace vmt::synth {
@@ -47,15 +48,6 @@ struct SceneObject {
   Trajectory trajectory;
 };
 
-/// What generate_scene makes: sizes, length and how busy the scene is.
-struct SceneOptions {
-  MaskSize size{360, 640};
-  std::uint32_t frames = 36;
-  std::uint32_t min_objects = 2;  ///< objects on screen at once (lanes), at least
-  std::uint32_t max_objects = 5;  ///< and at most
-  std::uint32_t noise = 3;        ///< per-pixel noise, uniform in ±noise 8-bit levels
-};
-
 /// A whole synthetic video.
 struct Scene {
   MaskSize size;
@@ -68,7 +60,8 @@ struct Scene {
   std::uint64_t noise_seed = 0;
 };
 
-/// A random scene; the same options and seed always give the same scene.
+/// A random classic scene (SceneOptions: size, frames, objects, noise); the same options and seed
+/// always give the same scene.
 Scene generate_scene(const SceneOptions& options, std::uint64_t seed);
 
 /// Label map value for "no object".
@@ -79,13 +72,6 @@ std::vector<std::uint16_t> render_labels(const Scene& scene, std::uint32_t frame
 
 /// The pixels object `object_index` would cover on `frame` if nothing were in front of it.
 Bitmap render_silhouette(const Scene& scene, std::size_t object_index, std::uint32_t frame);
-
-/// A rendered frame: the label map and the colours painted from it.
-struct RenderedFrame {
-  MaskSize size;
-  std::vector<std::uint16_t> labels;  ///< see render_labels
-  std::vector<std::uint8_t> bgr;      ///< row-major, 3 bytes a pixel, B G R (OpenCV order)
-};
 
 /// Renders `frame`: labels first, then each pixel coloured by its label's texture (or the
 /// background), then noise. No anti-aliasing: colours and masks agree pixel for pixel.

@@ -96,6 +96,13 @@ struct VisSummary {
 /// Tube IoU of two tracks of equal length (sums over frames, official `iou_seq`).
 double vis_tube_iou(std::span<const std::optional<Rle>> a, std::span<const std::optional<Rle>> b);
 
+/// Class-agnostic scoring as "every category mapped to one": the ground truth keeps the single
+/// category 1 and every annotation and result becomes category 1 (results of categories the
+/// ground truth lacks too). Then evaluate_vis is the official evaluator run on those relabelled
+/// files. (The official `useCats = 0` differs slightly: it drops results of unknown categories and
+/// breaks score ties per category.)
+void merge_categories(VisGroundTruth& gt, std::span<VisTrack> results);
+
 /// Runs evaluate(), accumulate() and summarize() of the official evaluator.
 VisSummary evaluate_vis(const VisGroundTruth& gt, std::span<const VisTrack> results,
                         const VisParams& params = {});

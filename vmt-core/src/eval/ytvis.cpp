@@ -456,6 +456,12 @@ std::vector<VisTrack> load_vis_results(const std::filesystem::path& path, const 
   return parse_vis_results(detail::read_file(path), gt);
 }
 
+void merge_categories(VisGroundTruth& gt, std::span<VisTrack> results) {
+  gt.category_ids = {1};
+  for (VisTrack& a : gt.annotations) a.category_id = 1;
+  for (VisTrack& r : results) r.category_id = 1;
+}
+
 VisSummary evaluate_vis(const VisGroundTruth& gt, std::span<const VisTrack> results,
                         const VisParams& p) {
   validate(p);

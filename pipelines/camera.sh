@@ -48,7 +48,7 @@ while (($#)); do
     *) echo "camera.sh: unknown argument $1" >&2; usage ;;
   esac
 done
-whole_number --input-size "$input_size"
+[[ -z "$input_size" ]] || whole_number --input-size "$input_size"
 whole_number --tube-length "$tube_length"
 whole_number --num-buffers "$num_buffers"
 if [[ ! "$size" =~ ^([0-9]+)x([0-9]+)$ ]]; then

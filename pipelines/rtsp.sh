@@ -46,7 +46,7 @@ while (($#)); do
 done
 [[ -n "$input" ]] || usage
 whole_number --port "$port"
-whole_number --input-size "$input_size"
+[[ -z "$input_size" ]] || whole_number --input-size "$input_size"
 whole_number --tube-length "$tube_length"
 
 quote() { local s="${1//\\/\\\\}"; printf '"%s"' "${s//\"/\\\"}"; }  # a launch-line string

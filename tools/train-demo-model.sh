@@ -143,7 +143,8 @@ bytes="$(stat -c %s "$model")"
 (( bytes <= 20 * 1024 * 1024 )) || { log "$model is $bytes bytes, over 20 MB"; exit 1; }
 
 # ---- evaluation -----------------------------------------------------------------------------------
-# Each query once with its best class (what the element's default output gives), all 16 queries.
+# Each query once with its best class (what the element's default output gives), up to all 16
+# queries (those with empty masks in every frame are left out, as the official code does).
 evaluate_model() {
 for split in randomised heldout; do
   dir="$data/$split/valid"

@@ -30,7 +30,7 @@ def main() -> None:
             "--frames", "24", "--width", "128", "--height", "96", "--objects", "1:3", "--quiet")
         results = data / "results.json"
         run(train, "predict", model, "--data", str(data / "valid"), "-o", str(results),
-            "--size", "96", "--threads", "2")
+            "--size", "96", "--threads", "1")
         stats = json.loads(run(evaluate, "ytvis", str(data / "valid" / "instances.json"),
                                str(results), "--iou", "mask", "--json"))["mask"]["stats"]
     ap, ap50 = stats[0], stats[1]

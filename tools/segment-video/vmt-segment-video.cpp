@@ -108,12 +108,6 @@ struct ResultsFile {
   std::string format;  ///< vmtexport format nick; empty until resolved
 };
 
-/// One vmtexport: its file and format.
-struct ResultsFile {
-  std::string location;
-  std::string format;  ///< vmtexport format nick; empty until resolved
-};
-
 struct CommandLine {
   std::string input;        ///< a video file, or the frame list with --frame-list
   bool frame_list = false;  ///< input names JPEG/PNG frames, one per line

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <new>
@@ -83,9 +84,15 @@ void validate_options(const EngineOptions& o) {
   require(o.threads >= 0 && o.threads <= 1024, "threads must be 0 (auto) … 1024");
 }
 
-/// EngineOptions::threads resolved: 0 = one less than the cores, at least 1.
+/// EngineOptions::threads resolved: 0 = OMP_NUM_THREADS where the user set it, else one less
+/// than the cores (a core stays with GStreamer's threads), at least 1.
 int intra_op_threads(int requested) {
   if (requested > 0) return requested;
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 1024) return static_cast<int>(n);
+  }
   const auto cores = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(1, cores - 1);
 }

@@ -9,7 +9,8 @@
 // (final masks of every frame of every tube, association on them: the path before the real-time
 // engine) runs in the same process, alternating with the default path, and the ratio is printed.
 //
-//   bench-engine [--model FILE | --preset vmt_r50] [--size 640x360] [--input-size 360]
+//   bench-engine [--model FILE | --preset vmt_r50] [--size 640x360] [--input-size N]
+//                (--input-size, --point-limit: default the model file's preference, else 360 / exact)
 //                [--raw FILE] [--device auto|cpu|cuda:N] [--precision fp32|fp16|bf16]
 //                [--mode both|offline|online] [--clip 40] [--overlap 10] [--clips 2]
 //                [--tubes 1,10,30] [--steps 5] [--repeats 3] [--point-limit N] [--compare]
@@ -49,8 +50,8 @@ namespace {
 struct Options {
   std::string model, preset = "vmt_r50", raw, device = "auto", precision = "fp32",
                      mode = "both";
-  int width = 640, height = 360, input_size = 360;
-  int clip = 40, overlap = 10, clips = 2, steps = 5, repeats = 3, point_limit = 0, threads = 0;
+  int width = 640, height = 360, input_size = -1;  // -1: the model's
+  int clip = 40, overlap = 10, clips = 2, steps = 5, repeats = 3, point_limit = -1, threads = 0;
   std::vector<int> tubes{1, 10, 30};
   bool compare = false;
 };
@@ -251,8 +252,9 @@ void run(const Options& opt, const std::string& model_path) {
   o.model_path = model_path;
   o.device = vmt::parse_device(opt.device);
   o.precision = precision_of(opt.precision);
-  o.input_size = opt.input_size;
-  o.point_limit = opt.point_limit;
+  if (opt.input_size >= 0) o.input_size = opt.input_size;  // else the model file's preference
+  if (opt.point_limit >= 0) o.point_limit = opt.point_limit;
+  o.threads = opt.threads;
   o.stage_timings = true;
   const auto device = vmt::resolve_device(o.device);
   int longest = opt.clips * (opt.clip - opt.overlap) + opt.overlap;
@@ -273,9 +275,10 @@ void run(const Options& opt, const std::string& model_path) {
               "points per frame %s, %d repeat(s)\n",
               engine.model().name.c_str(), engine.model().architecture.c_str(), opt.width,
               opt.height, opt.raw.empty() ? " synthetic" : (" from " + opt.raw).c_str(),
-              opt.input_size, vmt::describe_device(device).c_str(), opt.precision.c_str(),
-              at::get_num_threads(),
-              opt.point_limit > 0 ? std::to_string(opt.point_limit).c_str() : "exact",
+              engine.settings().input_size, vmt::describe_device(device).c_str(),
+              opt.precision.c_str(), at::get_num_threads(),
+              engine.settings().point_limit > 0 ? std::to_string(engine.settings().point_limit).c_str()
+                                                : "exact",
               opt.repeats);
   if (opt.mode != "online") {
     char label[96];
@@ -351,7 +354,6 @@ int main(int argc, char** argv) {
     num("--repeats", opt.repeats);
     num("--point-limit", opt.point_limit);
     num("--threads", opt.threads);
-    if (opt.threads > 0) at::set_num_threads(opt.threads);
     if (opt.repeats < 1 || opt.steps < 1 || opt.clips < 1 || opt.overlap >= opt.clip) return usage();
     if (!opt.model.empty()) {
       run(opt, opt.model);

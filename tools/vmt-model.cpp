@@ -23,6 +23,7 @@
 #include <torch/utils.h>
 
 #include "cli_args.h"
+#include "cli_device.h"
 #include "engine/model_file.h"
 #include "model/config.h"
 #include "vmt/device.h"
@@ -54,16 +55,6 @@ int usage() {
   return 2;
 }
 
-/// --device: "auto", "cpu", "cuda" or "cuda:N".
-std::string device_problem(const std::string& text) {
-  try {
-    vmt::parse_device(text);
-    return "";
-  } catch (const vmt::Error& error) {
-    return error.what();
-  }
-}
-
 /// The commands and their options: anything else is refused with exit status 2.
 std::vector<vmt::cli::Command> commands() {
   const vmt::cli::Option preset{"preset", Kind::Choice, vmt::model::preset_names()};
@@ -78,7 +69,8 @@ std::vector<vmt::cli::Command> commands() {
       {"keys", 0, {preset}},
       {"config", 0, {preset}},
       {"run", 1,
-       {{"frames", Kind::Integer}, {"size", Kind::Size}, {"device", Kind::Text, {}, device_problem},
+       {{"frames", Kind::Integer}, {"size", Kind::Size},
+        {"device", Kind::Text, {}, vmt::cli::device_problem},
         {"input-size", Kind::Integer}, {"tube", Kind::Integer}, {"threshold", Kind::Number},
         {"max-instances", Kind::Integer}}},
   };

@@ -38,6 +38,7 @@
 #include "train/losses.h"
 #include "train/trainer.h"
 #include "cli_args.h"
+#include "cli_device.h"
 #include "model/config.h"
 #include "vmt/device.h"
 #include "vmt/engine.h"
@@ -73,21 +74,11 @@ int usage() {
   return 2;
 }
 
-/// --device: auto, cpu, cuda, cuda:N.
-std::string device_problem(const std::string& text) {
-  try {
-    vmt::parse_device(text);
-    return "";
-  } catch (const vmt::Error& error) {
-    return error.what();
-  }
-}
-
 /// The commands and their options: anything else is refused with exit status 2.
 std::vector<vmt::cli::Command> commands() {
   using vmt::cli::Kind;
   using vmt::cli::Option;
-  const Option device{"device", Kind::Text, {}, device_problem};
+  const Option device{"device", Kind::Text, {}, vmt::cli::device_problem};
   const Option threads{"threads", Kind::Integer};
   const Option size{"size", Kind::Integer};
   return {

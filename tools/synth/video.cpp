@@ -7,26 +7,6 @@
 #include "vmt/error.h"
 
 namespace vmt::synth {
-namespace {
-
-/// The classic scene behind the SyntheticVideo interface.
-class ClassicVideo final : public SyntheticVideo {
- public:
-  explicit ClassicVideo(Scene scene) : scene_(std::move(scene)) {}
-
-  MaskSize size() const override { return scene_.size; }
-  std::uint32_t frames() const override { return scene_.frames; }
-  std::size_t object_count() const override { return scene_.objects.size(); }
-  std::uint32_t category_id(std::size_t object) const override {
-    return synth::category_id(scene_.objects.at(object).shape);
-  }
-  RenderedFrame render(std::uint32_t frame) const override { return render_frame(scene_, frame); }
-
- private:
-  Scene scene_;
-};
-
-}  // namespace
 
 std::string_view style_name(Style style) {
   switch (style) {
@@ -55,7 +35,7 @@ std::vector<Category> style_categories(Style style) {
 
 std::unique_ptr<SyntheticVideo> make_video(const SceneOptions& options, std::uint64_t seed) {
   switch (options.style) {
-    case Style::classic: return std::make_unique<ClassicVideo>(generate_scene(options, seed));
+    case Style::classic: return std::make_unique<ShapeSceneVideo<Scene>>(generate_scene(options, seed));
     case Style::randomised: return randomised::make_video(options, seed);
     case Style::heldout: return heldout::make_video(options, seed);
   }

@@ -332,21 +332,6 @@ cv::Mat3f background_frame(const Scene& scene, double t) {
   return image;
 }
 
-class RandomisedVideo final : public SyntheticVideo {
- public:
-  explicit RandomisedVideo(Scene scene) : scene_(std::move(scene)) {}
-  MaskSize size() const override { return scene_.size; }
-  std::uint32_t frames() const override { return scene_.frames; }
-  std::size_t object_count() const override { return scene_.objects.size(); }
-  std::uint32_t category_id(std::size_t object) const override {
-    return synth::category_id(scene_.objects.at(object).shape);
-  }
-  RenderedFrame render(std::uint32_t frame) const override { return render_frame(scene_, frame); }
-
- private:
-  Scene scene_;
-};
-
 }  // namespace
 
 MaskSize random_frame_size(ShortSideRange range, Random& random) {
@@ -431,7 +416,7 @@ RenderedFrame render_frame(const Scene& scene, std::uint32_t frame) {
 }
 
 std::unique_ptr<SyntheticVideo> make_video(const SceneOptions& options, std::uint64_t seed) {
-  return std::make_unique<RandomisedVideo>(generate_scene(options, seed));
+  return std::make_unique<ShapeSceneVideo<Scene>>(generate_scene(options, seed));
 }
 
 }  // namespace vmt::synth::randomised

@@ -8,14 +8,18 @@
 //                      (the model's preferred inference settings, its vmt.inference metadata)
 //   vmt-model keys --preset vmt_r50        (tensor names and shapes, for vmt-convert)
 //   vmt-model config --preset vmt_r50      (the vmt.config JSON of the preset)
-//   vmt-model run FILE [--frames 8] [--size 320x240] [--device auto] [--input-size 360]
-//                      [--tube 0] [--threshold 0.001] [--max-instances 10]
+//   vmt-model run FILE [--frames 8] [--size 320x240] [--raw FRAMES.rgb] [--device auto]
+//                      [--input-size N] [--tube 0] [--threshold T] [--max-instances K]
+//                      [--dump OUT.safetensors [--refine-top 10]]  (raw outputs, see cmd_run)
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +29,9 @@
 #include "cli_args.h"
 #include "cli_device.h"
 #include "engine/model_file.h"
+#include "engine/preprocess.h"
+#include "model/refinement_head.h"
+#include "model/vmt_detector.h"
 #include "model/config.h"
 #include "vmt/device.h"
 #include "vmt/engine.h"
@@ -46,8 +53,12 @@ constexpr const char* kUsage =
                "                [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]\n"
                "  vmt-model keys --preset NAME\n"
                "  vmt-model config --preset NAME\n"
-    "  vmt-model run FILE [--frames N] [--size WxH] [--device auto|cpu|cuda:N]\n"
+    "  vmt-model run FILE [--frames N] [--size WxH] [--raw FRAMES.rgb] [--device auto|cpu|cuda:N]\n"
     "                [--input-size S] [--tube L] [--threshold T] [--max-instances K]\n"
+    "                [--dump OUT.safetensors [--refine-top 10]]\n"
+    "  run: the engine on synthetic frames, or --raw RGB24 frames of --size; --dump writes the\n"
+    "  model's raw outputs on them as one clip instead (input, class logits, boxes, coarse and\n"
+    "  refined mask logits) on the CPU; unset settings are the model file's\n"
     "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
 
 int usage() {
@@ -72,7 +83,7 @@ std::vector<vmt::cli::Command> commands() {
        {{"frames", Kind::Integer}, {"size", Kind::Size},
         {"device", Kind::Text, {}, vmt::cli::device_problem},
         {"input-size", Kind::Integer}, {"tube", Kind::Integer}, {"threshold", Kind::Number},
-        {"max-instances", Kind::Integer}}},
+        {"max-instances", Kind::Integer}, {"raw"}, {"dump"}, {"refine-top", Kind::Integer}}},
   };
 }
 
@@ -199,29 +210,107 @@ std::vector<std::uint8_t> synthetic_frame(int w, int h, int t) {
   return rgb;
 }
 
+/// --raw FILE: `frames` frames of w × h packed RGB24, one after the other (e.g. from
+/// gst-launch-1.0 … ! videoconvert ! video/x-raw,format=RGB ! filesink).
+std::vector<std::vector<std::uint8_t>> read_raw_frames(const std::string& path, int w, int h,
+                                                       int frames) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw vmt::Error(vmt::ErrorCode::NotFound, "cannot open --raw file '" + path + "'");
+  const auto frame_bytes = static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3;
+  std::vector<std::vector<std::uint8_t>> out;
+  for (int t = 0; t < frames; ++t) {
+    std::vector<std::uint8_t> pixels(frame_bytes);
+    if (!in.read(reinterpret_cast<char*>(pixels.data()), static_cast<std::streamsize>(frame_bytes))) {
+      throw vmt::Error(vmt::ErrorCode::InvalidArgument,
+                       "--raw '" + path + "' holds " + std::to_string(t) + " whole " +
+                           std::to_string(w) + "x" + std::to_string(h) +
+                           " RGB frames, fewer than --frames " + std::to_string(frames));
+    }
+    out.push_back(std::move(pixels));
+  }
+  return out;
+}
+
+/// --dump: the model's raw outputs on the frames as one clip, written as safetensors (fp32,
+/// int64 indices): the preprocessed input, class logits, boxes, every query's coarse mask logits
+/// and, for a model with the refinement head, the refined mask logits of the `refine_top` best
+/// queries (by their best class score) — what a converted checkpoint is checked with against the
+/// official code's outputs on the same frames.
+void dump_raw_outputs(const std::string& model_path, std::span<const vmt::ImageView> views,
+                      std::optional<int> input_size, int refine_top, const std::string& output) {
+  torch::NoGradGuard no_grad;
+  auto loaded = vmt::engine::load_model(model_path);
+  auto& detector = vmt::engine::detector_of(loaded.module);
+  const int size = input_size.value_or(
+      loaded.header.defaults.input_size.value_or(vmt::kDefaultInputSize));
+  const auto frames = vmt::engine::preprocess(views, size, torch::kCPU, torch::kFloat32);
+  const auto out = detector->forward(frames);
+  const auto queries = out.pred_logits.size(1);
+  std::vector<std::pair<std::string, torch::Tensor>> named{
+      {"input_frames", frames},
+      {"pred_logits", out.pred_logits[0]},
+      {"pred_boxes", out.pred_boxes[0]},
+      {"coarse_mask_logits", detector->coarse_mask_logits(out, at::arange(queries, at::kLong))}};
+  if (loaded.header.config.use_refinement) {
+    const auto labels = static_cast<std::int64_t>(loaded.header.labels.size());
+    const auto best = out.pred_logits[0].sigmoid().narrow(1, 1, labels).amax(1);
+    const auto top = std::get<1>(best.topk(std::min<std::int64_t>(refine_top, queries)));
+    named.emplace_back("refined_queries", top);
+    named.emplace_back("refined_mask_logits",
+                       vmt::model::refine_masks(loaded.module, out, frames, top));
+  }
+  std::vector<vmt::weights::TensorRecord> records;
+  for (auto& [name, tensor] : named) {
+    tensor = tensor.contiguous();
+    const bool indices = tensor.scalar_type() == at::kLong;
+    if (!indices) tensor = tensor.to(at::kFloat).contiguous();
+    records.push_back({name, indices ? vmt::weights::Dtype::I64 : vmt::weights::Dtype::F32,
+                       tensor.sizes().vec(),
+                       {static_cast<const std::byte*>(tensor.data_ptr()),
+                        static_cast<std::size_t>(tensor.nbytes())}});
+  }
+  vmt::weights::write_file(output, records,
+                           {{"vmt.dump.model", loaded.header.name},
+                            {"vmt.dump.input_size", std::to_string(size)},
+                            {"vmt.dump.frames", std::to_string(views.size())}});
+  std::cout << "wrote " << output << ": " << records.size() << " tensors (" << views.size()
+            << " frames at input size " << size << ")\n";
+}
+
 int cmd_run(const std::string& path, const Args& args) {
   vmt::EngineOptions options;
   options.model_path = path;
   options.device = vmt::parse_device(args.get("device", "auto"));
-  options.input_size = std::stoi(args.get("input-size", "360"));
-  options.score_threshold = std::stof(args.get("threshold", "0.001"));
-  options.max_instances = std::stoi(args.get("max-instances", "10"));
+  // unset: the model file's preferences (vmt.inference), else the built-in defaults
+  if (args.has("input-size")) options.input_size = std::stoi(args.require("input-size"));
+  if (args.has("threshold")) options.score_threshold = std::stof(args.require("threshold"));
+  if (args.has("max-instances")) options.max_instances = std::stoi(args.require("max-instances"));
   const int frames = std::stoi(args.get("frames", "8"));
   const auto size = split(args.get("size", "320x240"), 'x');
   if (size.size() != 2 || frames < 1) return usage();
   const int w = std::stoi(size[0]), h = std::stoi(size[1]);
   const int tube = std::stoi(args.get("tube", "0"));  // 0: one clip of all frames
 
-  vmt::Engine engine(options);
-  std::cout << "model " << engine.model().name << " (" << engine.model().architecture << ", "
-            << engine.model().labels.size() << " labels) on "
-            << vmt::describe_device(engine.device()) << "\n";
   std::vector<std::vector<std::uint8_t>> pixels;
+  if (args.has("raw")) {
+    pixels = read_raw_frames(args.require("raw"), w, h, frames);
+  } else {
+    for (int t = 0; t < frames; ++t) pixels.push_back(synthetic_frame(w, h, t));
+  }
   std::vector<vmt::ImageView> views;
-  for (int t = 0; t < frames; ++t) pixels.push_back(synthetic_frame(w, h, t));
   for (const auto& p : pixels) {
     views.push_back({vmt::PixelFormat::RGB, w, h, {p.data(), nullptr, nullptr}, {w * 3, 0, 0}});
   }
+  if (args.has("dump")) {
+    dump_raw_outputs(path, views, options.input_size, std::stoi(args.get("refine-top", "10")),
+                     args.require("dump"));
+    return 0;
+  }
+  vmt::Engine engine(options);
+  std::cout << "model " << engine.model().name << " (" << engine.model().architecture << ", "
+            << engine.model().labels.size() << " labels) on "
+            << vmt::describe_device(engine.device()) << ", input size "
+            << engine.settings().input_size << "\n";
   const int length = tube > 0 ? tube : frames;
   for (int first = 0; first + length <= frames; first += tube > 0 ? 1 : frames) {
     const auto start = std::chrono::steady_clock::now();

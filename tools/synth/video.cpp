@@ -3,6 +3,7 @@
 #include "heldout/heldout_video.h"
 #include "randomised/randomised_video.h"
 #include "scene.h"
+#include "shape_scene_video.h"
 #include "shapes.h"
 #include "vmt/error.h"
 

@@ -14,10 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
-#include "shapes.h"
 #include "vmt/mask.h"
 
 namespace vmt::synth {
@@ -81,25 +79,6 @@ class SyntheticVideo {
   virtual std::uint32_t category_id(std::size_t object) const = 0;
   /// Renders frame `frame` (any order; the same frame always gives the same bytes).
   virtual RenderedFrame render(std::uint32_t frame) const = 0;
-};
-
-/// A video drawn from a scene of shapes that moves through time (the classic and the randomised
-/// styles): `render_frame(scene, frame)` draws one frame, found by argument-dependent lookup in the
-/// scene's namespace.
-template <typename ShapeScene>
-class ShapeSceneVideo final : public SyntheticVideo {
- public:
-  explicit ShapeSceneVideo(ShapeScene scene) : scene_(std::move(scene)) {}
-  MaskSize size() const override { return scene_.size; }
-  std::uint32_t frames() const override { return scene_.frames; }
-  std::size_t object_count() const override { return scene_.objects.size(); }
-  std::uint32_t category_id(std::size_t object) const override {
-    return synth::category_id(scene_.objects.at(object).shape);
-  }
-  RenderedFrame render(std::uint32_t frame) const override { return render_frame(scene_, frame); }
-
- private:
-  ShapeScene scene_;
 };
 
 /// The video of `options.style` seeded by `seed` (throws vmt::Error(InvalidArgument) for bad options).

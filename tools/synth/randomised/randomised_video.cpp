@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <string>
 
+#include "shape_scene_video.h"
 #include "vmt/error.h"
 
 namespace vmt::synth::randomised {

@@ -916,15 +916,18 @@ static void install_properties(GObjectClass* gobject_class) {
                           DEFAULT_ASSOCIATION_IOU, rw));
   g_object_class_install_property(gobject_class, PROP_SCORE_THRESHOLD,
       g_param_spec_double("score-threshold", "Score threshold",
-                          "Instances scoring below are dropped", 0.0, 1.0,
+                          "Instances scoring below are dropped (unset: the model file's preference, else this "
+                          "default)", 0.0, 1.0,
                           DEFAULT_SCORE_THRESHOLD, rw));
   g_object_class_install_property(gobject_class, PROP_MAX_INSTANCES,
       g_param_spec_uint("max-instances", "Max instances",
-                        "Most instances per tube and per frame (10 YTVIS, 25 OVIS)", 1,
+                        "Most instances per tube and per frame (10 YTVIS, 25 OVIS; unset: the model "
+                        "file's preference, else this default)", 1,
                         MAX_INSTANCES, DEFAULT_MAX_INSTANCES, rw));
   g_object_class_install_property(gobject_class, PROP_INPUT_SIZE,
       g_param_spec_uint("input-size", "Input size",
-                        "Shorter edge the model sees (0 = native size)", 0, MAX_INPUT_SIZE,
+                        "Shorter edge the model sees (0 = native size; unset: the model file's "
+                        "preference, else this default)", 0, MAX_INPUT_SIZE,
                         DEFAULT_INPUT_SIZE, rw));
   g_object_class_install_property(gobject_class, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision", "Arithmetic precision (fp16/bf16 need CUDA)",

@@ -78,10 +78,10 @@ struct EngineOptions {
   /// (docs/benchmarks.md measures what smaller budgets cost).
   std::optional<int> point_limit;
   InstanceSelection selection = InstanceSelection::TopPairs;
-  /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide): 0 = auto, OMP_NUM_THREADS
-  /// where set, else one less than the machine's cores (at least 1), which leaves a core to the
-  /// rest of a pipeline (decoding, drawing, encoding); OpenMP threads that must wait for a busy core slow every parallel
-  /// region down many times over.
+  /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide, set when the engine is
+  /// made): 0 = auto, OMP_NUM_THREADS where set, else one less than the machine's cores (at
+  /// least 1), which leaves a core to the rest of a pipeline (decoding, drawing, encoding);
+  /// OpenMP threads that must wait for a busy core slow every parallel region down many times.
   int threads = 0;
   bool feature_cache = true;         ///< reuse per-frame backbone/encoder outputs across tubes
   MaskScope mask_scope = MaskScope::Emitted;

@@ -15,9 +15,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "../model/tube_inference.h"

@@ -135,13 +135,15 @@ std::pair<std::int64_t, std::int64_t> model_input_size(std::int64_t h, std::int6
   // (the backbone's stride) such a frame has nothing left to segment.
   const std::int64_t asked_short = size > 0 ? size : std::min(h, w);
   if (std::min(rh, rw) < std::min<std::int64_t>(asked_short, kMinEdge)) {
+    const std::string cap = size > 0 ? std::to_string(kMaxAspect) + " times the input size (" +
+                                           std::to_string(kMaxAspect * size) + ")"
+                                     : std::to_string(kMaxNativeEdge) + " pixels";
     throw Error(ErrorCode::InvalidArgument,
                 "frames of " + std::to_string(w) + "x" + std::to_string(h) +
-                    " are too elongated for the model: with the longer edge capped at " +
-                    std::to_string(kMaxAspect) + " times the input size (" +
-                    std::to_string(std::max(rh, rw)) + "), the shorter edge is " +
-                    std::to_string(std::min(rh, rw)) + " pixels, below the " +
-                    std::to_string(kMinEdge) + " it needs (crop or pad the video first)");
+                    " are too elongated for the model: with the longer edge capped at " + cap +
+                    ", the shorter edge is " + std::to_string(std::min(rh, rw)) +
+                    " pixels, below the " + std::to_string(std::min<std::int64_t>(asked_short, kMinEdge)) +
+                    " it needs (crop or pad the video first)");
   }
   return {rh, rw};
 }

@@ -12,7 +12,7 @@
 # build-fuzz/obj/ and again only when a source or header changed.
 # Environment: CLANGXX (default clang++), FUZZ_OUT (default build-fuzz), JOBS (parallel fuzzing
 # processes, default 1), FUZZ_CXXFLAGS (extra compiler flags, e.g. -fno-sanitize=float-cast-overflow
-# to look past a known finding; objects are rebuilt when they change).
+# to look past a finding while its fix is under way; objects are rebuilt when they change).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

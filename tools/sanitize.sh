@@ -41,12 +41,14 @@ build, suites = sys.argv[1], set(sys.argv[2:])
 info = lambda what: json.loads(subprocess.run(["meson", "introspect", f"--{what}", build],
                                               check=True, capture_output=True, text=True).stdout)
 files = {t["id"]: t["filename"] for t in info("targets")}
+outputs = {os.path.normpath(f) for names in files.values() for f in names}
 wanted = set()
 for test in info("tests"):
     if not suites & {s.split(":")[-1] for s in test["suite"]}:
         continue
     wanted.update(f for dep in test["depends"] for f in files.get(dep, []))
-    wanted.update(c for c in test["cmd"] if c.startswith(os.path.abspath(build)))
+    # the programs it runs that the build makes (not the scripts of the source tree)
+    wanted.update(c for c in test["cmd"] if os.path.normpath(c) in outputs)
 for f in sorted(wanted):
     print(os.path.relpath(f, build))
 EOF

@@ -90,7 +90,8 @@ def parse_args():
                         help="samples before this are left out of the slope (60)")
     parser.add_argument("--model", default=DEMO_MODEL, help="model file (the demo model)")
     parser.add_argument("--device", default="auto", help="vmtsegment device (auto)")
-    parser.add_argument("--input-size", type=int, default=96, help="vmtsegment input-size (96)")
+    parser.add_argument("--input-size", type=int, default=None,
+                        help="vmtsegment input-size (unset: the model file's preference)")
     parser.add_argument("--size", default="320x240", help="frame size WxH (320x240)")
     parser.add_argument("--fps", type=int, default=10, help="frames per second of the source (10)")
     parser.add_argument("--tube-length", type=int, default=30, help="online window (30)")
@@ -100,7 +101,7 @@ def parse_args():
     width, _, height = args.size.partition("x")
     if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
         parser.error(f"--size must be WxH, not {args.size!r}")
-    if args.fps < 1 or args.input_size < 0 or args.tube_length < 1:
+    if args.fps < 1 or (args.input_size is not None and args.input_size < 0) or args.tube_length < 1:
         parser.error("--fps and --tube-length must be >= 1, --input-size >= 0")
     args.width, args.height = int(width), int(height)
     return args
@@ -113,7 +114,8 @@ def main():
         f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},"
         f"height={args.height},framerate={args.fps}/1 ! videoconvert ! "
         f"vmtsegment name=segment mode=online tube-length={args.tube_length} "
-        f"input-size={args.input_size} device={args.device} ! vmtoverlay ! videoconvert ! "
+        + ("" if args.input_size is None else f"input-size={args.input_size} ")
+        + f"device={args.device} ! vmtoverlay ! videoconvert ! "
         "fakesink sync=false")
     pipeline = Gst.parse_launch(description)
     segment = pipeline.get_by_name("segment")

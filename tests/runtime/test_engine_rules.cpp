@@ -254,6 +254,20 @@ TEST(EngineRules, ConfigJsonRoundTrip) {
   EXPECT_THROW(vmt::model::config_from_json(R"({"hidden_dim": 256, "bogus": 1})"), vmt::Error);
   EXPECT_THROW(vmt::model::config_from_json(R"({"hidden_dim": "x"})"), vmt::Error);
   EXPECT_THROW(vmt::model::config_from_json("not json"), vmt::Error);
+  // Integral fields take integers that fit, nothing else (the model-config fuzz target found
+  // 1e30 converted into an int64: undefined behaviour under UBSan).
+  for (const char* bad : {R"({"num_queries": 1e30})", R"({"num_queries": 2.5})",
+                          R"({"num_queries": 18446744073709551615})", R"({"nheads": true})",
+                          R"({"resnet_planes": [64, 1e30, 256, 512]})", R"({"dilation": 1})"}) {
+    try {
+      vmt::model::config_from_json(bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const vmt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("wrong type or is out of range"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(vmt::model::config_from_json(R"({"frozen_bn_eps": 1})").frozen_bn_eps, 1.0);
 }
 
 }  // namespace

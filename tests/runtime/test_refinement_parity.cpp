@@ -25,6 +25,7 @@
 #include "model/config.h"
 #include "model/postprocess.h"
 #include "model/refinement_head.h"
+#include "model/tube_inference.h"
 #include "weights/safetensors.h"
 #include "weights/state_dict.h"
 #include "parity_support.h"
@@ -147,6 +148,54 @@ TEST(RefinementPoints, NoQueriesGiveAnEmptyResult) {
   const auto frames = at::rand({2, 3, 32, 48});
   const auto r = run_refinement(model, frames, torch::empty({0}, torch::kInt64));
   EXPECT_EQ(r.logits.sizes(), (std::vector<std::int64_t>{0, 2, 32, 48}));
+}
+
+// infer_tube refines its mask frames in chunks (a bound on the refinement's temporaries): one
+// frame at a time, two, or all at once give the same logits as refine_masks on the whole clip.
+TEST(RefinementChunks, ChunkedFramesEqualTheWholeClip) {
+  torch::NoGradGuard no_grad;
+  const auto clip = vmt::weights::SafetensorsFile::open(fixture_path("tiny"));
+  VmtModel model(vmt::model::preset("tiny"));
+  fill_from_formula(*model);
+  model->eval();
+  const auto frames = fixture_tensor(clip, "frames");
+  const auto t = frames.size(0);
+  ASSERT_GE(t, 3);
+  const auto features = model->detector->encode_frames(frames);
+  vmt::model::TubeRequest request;
+  request.mask_begin = 0;
+  request.mask_end = t;
+  request.coarse_masks = false;
+  const auto whole_run = vmt::model::infer_tube(model, features, features, frames, request);
+  const auto queries = whole_run.selection.query_tensor(torch::kCPU);
+  ASSERT_GT(queries.size(0), 0);
+  const auto whole = vmt::model::refine_masks(model, model->detector->forward(frames), frames, queries);
+  const auto whole_masks = vmt::model::final_masks(whole, 48, 80);
+  for (const std::int64_t chunk : {std::int64_t{1}, std::int64_t{2}, t}) {
+    request.refine_chunk = chunk;
+    const auto out = vmt::model::infer_tube(model, features, features, frames, request);
+    ASSERT_EQ(out.final_logits.sizes(), whole.sizes()) << "chunk " << chunk;
+    // the same sums; oneDNN's convolutions round differently for other batch sizes
+    const auto difference = (out.final_logits - whole).abs().max().item<float>();
+    EXPECT_LE(difference, 1e-4f) << "chunk " << chunk;
+    EXPECT_TRUE(at::equal(vmt::model::final_masks(out.final_logits, 48, 80), whole_masks))
+        << "chunk " << chunk;
+  }
+  // a frame refined alone gives the same bits wherever it sits in the clip
+  request.refine_chunk = 1;
+  const auto alone = vmt::model::infer_tube(model, features, features, frames, request);
+  for (std::int64_t f = 0; f < t; ++f) {
+    request.mask_begin = f;
+    request.mask_end = f + 1;
+    const auto one = vmt::model::infer_tube(model, features, features.slice(f, f + 1),
+                                            frames.slice(0, f, f + 1), request);
+    EXPECT_TRUE(at::equal(one.final_logits, alone.final_logits.slice(1, f, f + 1))) << "frame " << f;
+  }
+  // the automatic chunk: one frame on the CPU; on CUDA at least one, fewer for more instances
+  EXPECT_EQ(vmt::model::refine_chunk_frames(10, 24, 40, true), 1);
+  EXPECT_EQ(vmt::model::refine_chunk_frames(10, 4000, 4000, false), 1);
+  EXPECT_GT(vmt::model::refine_chunk_frames(1, 24, 40, false),
+            vmt::model::refine_chunk_frames(10, 24, 40, false));
 }
 
 // Tiny preset, 3 frames 48x80: refined logits and frame masks of the official top-10 queries.

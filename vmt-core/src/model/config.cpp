@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 #include <string>
 
 #include "vmt/error.h"
@@ -137,6 +141,52 @@ void for_each_field(Config& c, Fn&& fn) {
   fn("use_refinement", c.use_refinement);
 }
 
+/// A JSON integer that fits T; nlohmann's own conversion casts any number (1e30 into an int64
+/// is undefined behaviour), so integral fields take integers only.
+template <typename T>
+bool integer_from_json(const json& v, T& out) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return false;
+    out = static_cast<T>(u);
+    return true;
+  }
+  if (!v.is_number_integer()) return false;
+  const auto i = v.get<std::int64_t>();
+  if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+      i > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
+    return false;
+  }
+  out = static_cast<T>(i);
+  return true;
+}
+
+/// Reads one field; false when the JSON value has the wrong type or does not fit.
+template <typename T>
+bool field_from_json(const json& v, T& out) {
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+    if (std::is_same_v<T, bool> ? !v.is_boolean() : !v.is_string()) return false;
+    v.get_to(out);
+    return true;
+  } else if constexpr (std::is_integral_v<T>) {
+    return integer_from_json(v, out);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number()) return false;
+    out = v.get<T>();
+    return true;
+  } else {  // std::vector of integers
+    if (!v.is_array()) return false;
+    T values;
+    for (const auto& item : v) {
+      typename T::value_type value{};
+      if (!field_from_json(item, value)) return false;
+      values.push_back(value);
+    }
+    out = std::move(values);
+    return true;
+  }
+}
+
 }  // namespace
 
 std::string config_to_json(const ModelConfig& config) {
@@ -157,10 +207,9 @@ ModelConfig config_from_json(std::string_view text) {
     const auto it = j.find(name);
     if (it == j.end()) return;
     ++known;
-    try {
-      it->get_to(value);
-    } catch (const json::exception&) {
-      throw corrupt(std::string("field '") + name + "' has the wrong type: " + it->dump());
+    if (!field_from_json(*it, value)) {
+      throw corrupt(std::string("field '") + name + "' has the wrong type or is out of range: " +
+                    it->dump());
     }
   });
   if (known != j.size()) {

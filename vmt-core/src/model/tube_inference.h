@@ -39,6 +39,9 @@ struct TubeRequest {
   /// Refinement points per frame (PointSampling::point_limit): 0 = the model's limit (official
   /// 12000, `exact`).
   std::int64_t point_limit = 0;
+  /// Mask frames refined at once: 0 = refine_chunk_frames() (other chunks give the same logits
+  /// to fp32 rounding; tests set it).
+  std::int64_t refine_chunk = 0;
 };
 
 /// What one tube's inference produced, per distinct selected query (rows in the order of
@@ -54,6 +57,12 @@ struct TubeOutput {
   torch::Tensor coarse_logits;
   std::int64_t input_height = 0, input_width = 0;
 };
+
+/// How many mask frames the refinement takes at once (at least 1) for `instances` queries and a
+/// stride-2 map of height2 × width2: a bound on its temporaries, whatever the clip's length.
+/// On the CPU always 1 (a frame's logits do not depend on the other frames of the call).
+std::int64_t refine_chunk_frames(std::int64_t instances, std::int64_t height2, std::int64_t width2,
+                                 bool on_cpu);
 
 /// Runs steps 1–4 on `features` (VmtDetector::encode_frames of the tube's frames, in order; the
 /// refinement inputs c1, layer1 and mask_feats_c may be left out). mask_features: the mask frames'

@@ -9,5 +9,6 @@ if readelf -d "$program" 2>/dev/null | grep -q 'libasan'; then
   exec "$@"
 fi
 export LD_PRELOAD="${VMT_SANITIZE_PRELOAD}${LD_PRELOAD:+:$LD_PRELOAD}"
-export ASAN_OPTIONS="${ASAN_OPTIONS}:detect_leaks=0"
+# no leak check, so no whole allocation stacks either (slow for an interpreter's many mallocs)
+export ASAN_OPTIONS="${ASAN_OPTIONS}:detect_leaks=0:fast_unwind_on_malloc=1"
 exec "$@"

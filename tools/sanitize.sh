@@ -10,7 +10,8 @@
 # kernels are left out (nvcc does not instrument); LibTorch, GStreamer and GLib are not
 # instrumented but run under the sanitizers' interceptors: tools/sanitize.supp suppresses the
 # reports proven to come from inside them, with the evidence. Environment: SANITIZE_BUILD (default
-# build-sanitize), MESON_ARGS (extra `meson setup` arguments), JOBS (ninja -j, default 2).
+# build-sanitize), MESON_ARGS (extra `meson setup` arguments), JOBS (ninja -j, default 2),
+# SANITIZE_TESTS (only these tests, e.g. "convert engine").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,17 +60,27 @@ ninja -C "$build" -j "$jobs" "${targets[@]}"
 supp="$root/tools/sanitize.supp"
 # halt_on_error: the first report fails the test; detect_leaks: LeakSanitizer at exit.
 # The GStreamer leak check of the element tests (GST_TRACERS=leaks) stays on as well.
-export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_odr_violation=0:print_summary=1"
+# fast_unwind_on_malloc=0: whole allocation stacks through libraries built without frame pointers
+# (GLib, fontconfig), which the suppressions need to tell their allocations from ours.
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_odr_violation=0:print_summary=1:fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:suppressions=$supp"
 export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
 # Programs that are not instrumented but load instrumented libraries (python3 importing the vmt
 # plugin or the GstVmt typelib, gst-inspect-1.0, gst-launch-1.0) need the ASan runtime first.
 export VMT_SANITIZE_PRELOAD
 VMT_SANITIZE_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+# GStreamer's plugin scanner is a separate, uninstrumented program: it runs with the ASan runtime
+# preloaded, else the instrumented plugin fails to load there and is blacklisted.
+export GST_PLUGIN_SCANNER="$root/tools/sanitize-plugin-scanner.sh"
+# a registry written by an earlier run may hold the plugin blacklisted (e.g. a failed load)
+rm -f "$build/tests/gst-registry.bin"
 args=()
 for suite in "${suites[@]}"; do args+=(--suite "$suite"); done
 status=0
-meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 "${args[@]}" \
+# SANITIZE_TESTS: only these tests of the suites (names as `meson test --list` shows them)
+# shellcheck disable=SC2206
+tests=(${SANITIZE_TESTS:-})
+meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 "${args[@]}" "${tests[@]}" \
   --wrapper "$root/tools/sanitize-wrapper.sh" || status=$?
 grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" \
   "$build"/meson-logs/testlog*.txt >/dev/null 2>&1 && echo "sanitize.sh: sanitizer reports in $build/meson-logs/testlog.txt"

@@ -35,7 +35,11 @@ void annotate(GstVmtFrameMeta* meta, guint64 index) {
 /// A temporary folder removed with its files when the test ends.
 class TempFolder {
  public:
-  TempFolder() : path_(g_dir_make_tmp("vmt-export-XXXXXX", nullptr)) {}
+  TempFolder() {
+    gchar* made = g_dir_make_tmp("vmt-export-XXXXXX", nullptr);
+    path_ = made ? made : "";
+    g_free(made);
+  }
   ~TempFolder() {
     g_chmod(path_.c_str(), 0700);
     GDir* dir = g_dir_open(path_.c_str(), 0, nullptr);

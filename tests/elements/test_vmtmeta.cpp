@@ -300,13 +300,15 @@ TEST(VmtMeta, ClassScoresFollowTheInstance) {
   const gfloat scores[] = {0.9f, 0.05f, 0.3f};
   gst_vmt_instance_set_class_scores(first, scores, 2);
   gst_vmt_instance_set_class_scores(first, scores, 3);  // replaces
+  // the original's array, to tell copies from it (`first` dies with `buffer` below)
+  const gfloat* original_scores = first->class_scores;
   auto expect_scores = [&](const GstVmtFrameMeta* m, const char* what) {
     ASSERT_NE(m, nullptr) << what;
     guint count = 0;
     const gfloat* got = gst_vmt_instance_get_class_scores(gst_vmt_frame_meta_get_instance(m, 0), &count);
     ASSERT_EQ(count, 3u) << what;
     EXPECT_EQ(std::vector<gfloat>(got, got + 3), std::vector<gfloat>(scores, scores + 3)) << what;
-    EXPECT_NE(got, first->class_scores) << what << ": a copy, not the same array";
+    EXPECT_NE(got, original_scores) << what << ": a copy, not the same array";
   };
   GstBuffer* copy = gst_buffer_copy(buffer);
   expect_scores(gst_buffer_get_vmt_frame_meta(copy), "copy");

@@ -48,7 +48,11 @@ int run_and_count(const std::string& description, vmt::test::PipelineOutcome* ou
 /// A temporary folder, removed with its files at the end of the scope.
 class TempFolder {
  public:
-  TempFolder() : path_(g_dir_make_tmp("vmt-pipeline-XXXXXX", nullptr)) {}
+  TempFolder() {
+    gchar* made = g_dir_make_tmp("vmt-pipeline-XXXXXX", nullptr);
+    path_ = made ? made : "";
+    g_free(made);
+  }
   ~TempFolder() {
     if (GDir* dir = g_dir_open(path_.c_str(), 0, nullptr)) {
       while (const gchar* name = g_dir_read_name(dir)) g_remove((path_ + "/" + name).c_str());

@@ -82,6 +82,10 @@ status=0
 tests=(${SANITIZE_TESTS:-})
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 "${args[@]}" "${tests[@]}" \
   --wrapper "$root/tools/sanitize-wrapper.sh" || status=$?
+# meson names the logs of a wrapped run after the wrapper; the summary reads testlog.*
+for log in "$build"/meson-logs/testlog-sanitize-wrapper.sh.*; do
+  cp "$log" "$build/meson-logs/testlog.${log##*/testlog-sanitize-wrapper.sh.}"
+done
 grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" \
   "$build"/meson-logs/testlog*.txt >/dev/null 2>&1 && echo "sanitize.sh: sanitizer reports in $build/meson-logs/testlog.txt"
 python3 "$root/tools/test_summary.py" "$build" || status=1

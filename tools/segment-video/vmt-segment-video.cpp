@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 #include "vmt.h"  // gst/meta/: the gstvmt-1.0 library (installed as <gst/vmt/vmt.h>)
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,6 +89,21 @@ constexpr int kInterruptedStatus = 130;
 
 /// Where a file is written until it is complete (vmtexport uses the same name for its results).
 std::string unfinished_name(const std::string& path) { return path + ".part"; }
+
+/// A file's identity and last change, to tell whether the run replaced it.
+struct FileStamp {
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+std::optional<FileStamp> file_stamp(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{st.st_dev, st.st_ino,
+                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
 
 /// A command-line mistake: printed with the usage hint, exit status 2.
 struct UsageError : std::runtime_error {
@@ -822,6 +838,11 @@ Summary run(const CommandLine& cmd) {
   }
   for (const auto& r : cmd.results)
     if (r.location == cmd.output) throw UsageError("--output and --results name the same file");
+  // What each results path held before the run: on a failure, a file this run's vmtexport wrote
+  // (EOS can reach it just before a decoder's error ends the run) is removed, a file it never
+  // touched is left alone.
+  std::vector<std::optional<FileStamp>> results_before;
+  for (const auto& r : cmd.results) results_before.push_back(file_stamp(r.location));
 
   GstElement* pipeline = gst_pipeline_new("vmt-segment-video");
   auto* bin = GST_BIN(pipeline);
@@ -1006,8 +1027,11 @@ Summary run(const CommandLine& cmd) {
     // vmtexport leaves no file on failure; do the same for the overlay video, and for results a
     // failure found after EOS (frames lost) would otherwise leave.
     if (!cmd.output.empty()) g_unlink(unfinished_name(cmd.output).c_str());
-    if (files_finished)
-      for (const auto& r : cmd.results) g_unlink(r.location.c_str());
+    for (std::size_t i = 0; i < cmd.results.size(); ++i) {
+      const auto& location = cmd.results[i].location;
+      const auto now = file_stamp(location);
+      if (files_finished || (now && now != results_before[i])) g_unlink(location.c_str());
+    }
     if (summary.interrupted) throw Interrupted(failure);
     throw RunError(failure);
   }

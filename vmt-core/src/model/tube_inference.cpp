@@ -15,7 +15,7 @@ std::int64_t refine_chunk_frames(std::int64_t instances, std::int64_t height2, s
   // On the CPU one frame at a time: its temporaries stay small enough for glibc to reuse (the
   // offline demo run's system time went from half of its CPU time to 6 %), batching frames gains
   // nothing there, and a frame's logits are then the same bits however many frames a call
-  // emits (oneDNN's convolutions round differently for other batch sizes, by ~1e-6).
+  // emits (oneDNN's convolutions round differently for other batch sizes, by a few 1e-6).
   if (on_cpu) return 1;
   // On CUDA, batches of frames (fewer kernel launches) up to 512 MB for the largest temporary,
   // 32 fp32 channels per instance and pixel at stride 2.
@@ -70,10 +70,13 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   // per-instance temporaries ([frames · K, 32, H/2, W/2] and alike) stay bounded for any clip
   // length, and on the CPU small enough for glibc to reuse instead of mapping and zeroing fresh
   // pages for each (most of the system time of offline clips before).
-  const auto chunk = request.refine_chunk > 0
-                         ? request.refine_chunk
-                         : refine_chunk_frames(queries.size(0), mask_features.c1.size(2),
-                                               mask_features.c1.size(3), queries.device().is_cpu());
+  // (no frame or one: nothing to split, and no mask features to size a chunk by)
+  const auto chunk = m <= 1                     ? m
+                     : request.refine_chunk > 0 ? request.refine_chunk
+                                                : refine_chunk_frames(queries.size(0),
+                                                                      mask_features.c1.size(2),
+                                                                      mask_features.c1.size(3),
+                                                                      queries.device().is_cpu());
   if (chunk >= m) {
     result.final_logits = refine_masks(model, wanted, mask_images, queries, nullptr, sampling);
     clock.mark(&StageTimes::refine_ms);

@@ -8,7 +8,10 @@
 // whatever the numbers).
 //
 //   check-association --model FILE [--input-size N] [--tube 30] [--threads N]
+//                     [--min-scores S1,S2,...]
 //                     (--data DIR | --raw FILE --size WxH [--frames N])
+// --min-scores: compare only the instances scoring at least each of these (what a display threshold
+// shows), one report each; default 0, every instance.
 // DIR: a YouTube-VIS style set (instances.json, JPEGImages/), e.g. vmt-synth's <out>/<split>.
 #include <ATen/Parallel.h>
 
@@ -20,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -109,11 +113,23 @@ struct Counts {
   long frames = 0, same_ids = 0, same_grouping = 0, instances = 0;
 };
 
+/// The instances scoring at least `min_score` (what a display threshold shows).
+FrameIds scoring_at_least(const FrameIds& ids, float min_score) {
+  FrameIds kept(ids.size());
+  for (std::size_t f = 0; f < ids.size(); ++f) {
+    for (const auto& [key, id] : ids[f]) {
+      if (std::get<0>(key) >= min_score) kept[f].emplace(key, id);
+    }
+  }
+  return kept;
+}
+
 /// Compares per frame: the same instances with the same ids; the same grouping into tracks (an
 /// id of one run maps to one id of the other across the whole video).
-Counts compare(const FrameIds& a, const FrameIds& b) {
+Counts compare(const FrameIds& all_a, const FrameIds& all_b, float min_score) {
   Counts c;
   std::map<std::uint64_t, std::uint64_t> a_to_b, b_to_a;
+  const auto a = scoring_at_least(all_a, min_score), b = scoring_at_least(all_b, min_score);
   for (std::size_t f = 0; f < a.size(); ++f) {
     ++c.frames;
     bool same = a[f].size() == b[f].size(), grouped = same;
@@ -135,8 +151,29 @@ Counts compare(const FrameIds& a, const FrameIds& b) {
   return c;
 }
 
+/// Prints the agreement per video and in total over the instances scoring at least `min_score`.
+void report(const std::vector<Video>& videos,
+            const std::vector<std::pair<FrameIds, FrameIds>>& runs, int tube, float min_score) {
+  std::printf("instances scoring >= %g:\n", min_score);
+  Counts total;
+  for (std::size_t v = 0; v < videos.size(); ++v) {
+    const auto c = compare(runs[v].first, runs[v].second, min_score);
+    std::printf("video %-12s %4ld frames: same ids %5.1f %%, same grouping %5.1f %% (%ld instances)\n",
+                videos[v].name.c_str(), c.frames, 100.0 * c.same_ids / c.frames,
+                100.0 * c.same_grouping / c.frames, c.instances);
+    total.frames += c.frames;
+    total.same_ids += c.same_ids;
+    total.same_grouping += c.same_grouping;
+    total.instances += c.instances;
+  }
+  std::printf("total %ld frames, tube %d: same ids on %.2f %% of frames, same grouping on %.2f %%\n",
+              total.frames, tube, 100.0 * total.same_ids / std::max(1L, total.frames),
+              100.0 * total.same_grouping / std::max(1L, total.frames));
+}
+
 int usage() {
   std::fprintf(stderr, "usage: check-association --model FILE [--input-size N] [--tube 30] "
+                       "[--min-scores S1,S2,...] "
                        "[--threads N] (--data DIR | --raw FILE --size WxH [--frames N])\n");
   return 2;
 }
@@ -166,24 +203,21 @@ int main(int argc, char** argv) {
     vmt::EngineOptions o;
     o.model_path = args["--model"];
     o.device = vmt::parse_device("cpu");
-    o.input_size = args.count("--input-size") ? std::stoi(args["--input-size"]) : 360;
+    if (args.count("--input-size")) o.input_size = std::stoi(args["--input-size"]);  // else the model's
     vmt::Engine emitted(o);
     o.mask_scope = vmt::MaskScope::AllFrames;
     vmt::Engine all_frames(o);
-    Counts total;
-    for (const auto& video : videos) {
-      const auto c = compare(track(emitted, video, tube), track(all_frames, video, tube));
-      std::printf("video %-12s %4ld frames: same ids %5.1f %%, same grouping %5.1f %% (%ld instances)\n",
-                  video.name.c_str(), c.frames, 100.0 * c.same_ids / c.frames,
-                  100.0 * c.same_grouping / c.frames, c.instances);
-      total.frames += c.frames;
-      total.same_ids += c.same_ids;
-      total.same_grouping += c.same_grouping;
-      total.instances += c.instances;
+    std::vector<float> min_scores{0.f};
+    if (args.count("--min-scores")) {
+      min_scores.clear();
+      std::stringstream list(args["--min-scores"]);
+      for (std::string item; std::getline(list, item, ',');) min_scores.push_back(std::stof(item));
     }
-    std::printf("total %ld frames, tube %d: same ids on %.2f %% of frames, same grouping on %.2f %%\n",
-                total.frames, tube, 100.0 * total.same_ids / std::max(1L, total.frames),
-                100.0 * total.same_grouping / std::max(1L, total.frames));
+    std::vector<std::pair<FrameIds, FrameIds>> runs;
+    for (const auto& video : videos) {
+      runs.emplace_back(track(emitted, video, tube), track(all_frames, video, tube));
+    }
+    for (const float min_score : min_scores) report(videos, runs, tube, min_score);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "check-association: %s\n", e.what());
     return 1;

@@ -264,7 +264,7 @@ DEFINE_ENUM_TYPE(gst_vmt_segment_association_get_type, "GstVmtSegmentAssociation
 DEFINE_ENUM_TYPE(gst_vmt_segment_precision_get_type, "GstVmtSegmentPrecision",
                  {GST_VMT_SEGMENT_PRECISION_FP32, "32-bit float", "fp32"},
                  {GST_VMT_SEGMENT_PRECISION_FP16, "16-bit float (CUDA)", "fp16"},
-                 {GST_VMT_SEGMENT_PRECISION_BF16, "bfloat16 (CUDA)", "bf16"})
+                 {GST_VMT_SEGMENT_PRECISION_BF16, "bfloat16 (CUDA, or a CPU with bf16 instructions)", "bf16"})
 
 /* --- errors ----------------------------------------------------------------------------------- */
 
@@ -930,7 +930,9 @@ static void install_properties(GObjectClass* gobject_class) {
                         "preference, else this default)", 0, MAX_INPUT_SIZE,
                         DEFAULT_INPUT_SIZE, rw));
   g_object_class_install_property(gobject_class, PROP_PRECISION,
-      g_param_spec_enum("precision", "Precision", "Arithmetic precision (fp16/bf16 need CUDA)",
+      g_param_spec_enum("precision", "Precision",
+                        "Arithmetic precision (fp16 needs CUDA; bf16 runs on CUDA or on a CPU "
+                        "with AVX512-BF16/AMX)",
                         gst_vmt_segment_precision_get_type(), DEFAULT_PRECISION, rw));
   /**
    * GstVmtSegment:max-lag:

@@ -154,6 +154,19 @@ TEST(MsDeformAttnCpu, Float32MatchesLoopReference) {
   }
 }
 
+// bfloat16 (CPU autocast): computed in float32 from the bf16 inputs, returned in bf16 — within
+// bf16 rounding (8-bit mantissa) of the float64 loop on the same inputs.
+TEST(MsDeformAttnCpu, BFloat16RunsInFloat32) {
+  std::uint64_t seed = 31;
+  for (const Config& c : kConfigs) {
+    const Inputs in = random_inputs(c, at::kBFloat16, seed++);
+    const at::Tensor out = run(in);
+    EXPECT_EQ(out.scalar_type(), at::kBFloat16);
+    // One bf16 rounding of the result: at most 2^-8 of its magnitude (worst_error is relative).
+    EXPECT_LE(worst_error(out, loop_reference(in)), 1.0 / 256 + 1e-5) << name(c);
+  }
+}
+
 // The grid_sample reference agrees with the independent loop (so it is a valid yardstick) and
 // with the op, in float64 and float32.
 TEST(MsDeformAttnCpu, MatchesGridSampleReference) {

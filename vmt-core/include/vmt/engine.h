@@ -68,7 +68,7 @@ inline constexpr float kDefaultScoreThreshold = 0.001f;
 struct EngineOptions {
   std::string model_path;            ///< a .safetensors file written by vmt-convert or vmt-train
   DeviceSpec device{};               ///< auto, cpu, cuda:N (resolved with resolve_device)
-  Precision precision = Precision::Float32;  ///< fp16 / bf16 need a CUDA device
+  Precision precision = Precision::Float32;  ///< fp16: CUDA; bf16: CUDA or a bf16 CPU
   // Unset (nullopt): the model file's preference (ModelDefaults), else the built-in default.
   std::optional<int> input_size;     ///< shorter edge the frames are resized to; 0 = native size
   std::optional<int> max_instances;  ///< K: instances (pairs or objects) kept per tube

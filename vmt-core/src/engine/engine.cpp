@@ -159,10 +159,17 @@ Engine::Impl::Impl(const EngineOptions& o)
     : options(o), encoder(o.feature_cache, o.mask_scope == MaskScope::AllFrames) {
   validate_options(o);
   device_spec = resolve_device(o.device);
-  if (o.precision != Precision::Float32 && device_spec.kind != DeviceKind::Cuda) {
+  if (o.precision == Precision::Float16 && device_spec.kind != DeviceKind::Cuda) {
     throw Error(ErrorCode::InvalidArgument,
-                "precision " + precision_name(o.precision) + " needs a CUDA device; the engine "
-                "runs on " + device_spec.to_string() + " (use fp32 there)");
+                "precision " + precision_name(o.precision) + " needs a CUDA device; the engine " +
+                    "runs on " + device_spec.to_string() +
+                    " (use fp32 there, or bf16 on a CPU with bf16 instructions)");
+  }
+  if (o.precision == Precision::BFloat16 && device_spec.kind != DeviceKind::Cuda &&
+      !cpu_has_bf16_instructions()) {
+    throw Error(ErrorCode::InvalidArgument,
+                "precision bf16 on the CPU needs bf16 instructions (AVX512-BF16 or AMX-BF16), "
+                "which this CPU lacks (use fp32 there)");
   }
   device = torch_device(device_spec);
   dtype = scalar_type(o.precision);
@@ -175,8 +182,9 @@ Engine::Impl::Impl(const EngineOptions& o)
   settings = resolve_settings(o, info);
   at::set_num_threads(settings.threads);
   module = loaded.module;
-  // fp16/bf16 run as CUDA autocast over fp32 weights (RunPrecisionGuard): the official model
-  // mixes fp32 position/reference tensors into its layers, which autocast reconciles per op.
+  // fp16/bf16 run as autocast over fp32 weights (RunPrecisionGuard; CUDA, or bf16 on the CPU):
+  // the official model mixes fp32 position/reference tensors into its layers, which autocast
+  // reconciles per op.
   module->to(device, torch::kFloat32);
   module->eval();
 }
@@ -185,24 +193,26 @@ Engine::Impl::Impl(const EngineOptions& o)
 /// autocast state afterwards (the engine's callers may use autocast themselves).
 class RunPrecisionGuard {
  public:
-  explicit RunPrecisionGuard(torch::ScalarType dtype) : active_(dtype != torch::kFloat32) {
+  RunPrecisionGuard(torch::ScalarType dtype, at::DeviceType device)
+      : active_(dtype != torch::kFloat32), device_(device) {
     if (!active_) return;
-    was_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
-    previous_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+    was_enabled_ = at::autocast::is_autocast_enabled(device_);
+    previous_dtype_ = at::autocast::get_autocast_dtype(device_);
+    at::autocast::set_autocast_enabled(device_, true);
+    at::autocast::set_autocast_dtype(device_, dtype);
   }
   ~RunPrecisionGuard() {
     if (!active_) return;
     at::autocast::clear_cache();
-    at::autocast::set_autocast_dtype(at::kCUDA, previous_dtype_);
-    at::autocast::set_autocast_enabled(at::kCUDA, was_enabled_);
+    at::autocast::set_autocast_dtype(device_, previous_dtype_);
+    at::autocast::set_autocast_enabled(device_, was_enabled_);
   }
   RunPrecisionGuard(const RunPrecisionGuard&) = delete;
   RunPrecisionGuard& operator=(const RunPrecisionGuard&) = delete;
 
  private:
   bool active_;
+  at::DeviceType device_;
   bool was_enabled_ = false;
   torch::ScalarType previous_dtype_ = torch::kHalf;
 };
@@ -244,7 +254,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   const auto count = static_cast<std::int64_t>(frames.size());
   const auto [mask_begin, mask_end] = mask_frames(input, options.mask_scope);
   c10::InferenceMode guard;
-  const RunPrecisionGuard precision(dtype);
+  const RunPrecisionGuard precision(dtype, device.type());
   timings = {};
   const auto started = std::chrono::steady_clock::now();
   auto since = started;

@@ -1,5 +1,6 @@
 #include "vmt/device.h"
 
+#include <ATen/cpu/Utils.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -76,6 +77,15 @@ DeviceSpec parse_device(std::string_view text) {
 
 int cuda_device_count() {
   return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
+
+bool cpu_has_bf16_instructions() {
+  const auto capabilities = at::cpu::get_cpu_capabilities();
+  auto has = [&](const char* name) {
+    const auto it = capabilities.find(name);
+    return it != capabilities.end() && it->second.isBool() && it->second.toBool();
+  };
+  return has("avx512_bf16") || has("amx_bf16");
 }
 
 DeviceSpec resolve_device(const DeviceSpec& requested) {

@@ -264,7 +264,8 @@ DEFINE_ENUM_TYPE(gst_vmt_segment_association_get_type, "GstVmtSegmentAssociation
 DEFINE_ENUM_TYPE(gst_vmt_segment_precision_get_type, "GstVmtSegmentPrecision",
                  {GST_VMT_SEGMENT_PRECISION_FP32, "32-bit float", "fp32"},
                  {GST_VMT_SEGMENT_PRECISION_FP16, "16-bit float (CUDA)", "fp16"},
-                 {GST_VMT_SEGMENT_PRECISION_BF16, "bfloat16 (CUDA, or a CPU with bf16 instructions)", "bf16"})
+                 {GST_VMT_SEGMENT_PRECISION_BF16,
+                  "bfloat16 (CUDA, or a CPU with bf16 instructions)", "bf16"})
 
 /* --- errors ----------------------------------------------------------------------------------- */
 

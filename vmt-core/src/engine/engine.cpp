@@ -189,7 +189,7 @@ Engine::Impl::Impl(const EngineOptions& o)
   module->eval();
 }
 
-/// Enables CUDA autocast to `dtype` for one run when it is not fp32, restoring the previous
+/// Enables autocast to `dtype` on the run's device (CUDA, or the CPU for bf16) for one run when it is not fp32, restoring the previous
 /// autocast state afterwards (the engine's callers may use autocast themselves).
 class RunPrecisionGuard {
  public:

@@ -19,11 +19,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -178,6 +180,24 @@ int usage() {
   return 2;
 }
 
+/// "0,0.2,0.5" → {0, 0.2, 0.5}; anything but numbers in [0, 1] is refused, naming the item.
+std::vector<float> parse_scores(const std::string& text) {
+  std::vector<float> scores;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    float value = 0.f;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || error != std::errc{} || end != item.data() + item.size() ||
+        !(value >= 0.f && value <= 1.f)) {
+      throw std::invalid_argument("--min-scores: '" + item +
+                                  "' is not a score from 0 to 1 (give S1,S2,...)");
+    }
+    scores.push_back(value);
+  }
+  if (scores.empty()) throw std::invalid_argument("--min-scores: no score given");
+  return scores;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +219,8 @@ int main(int argc, char** argv) {
                                 std::stoi(size.substr(x + 1)),
                                 args.count("--frames") ? std::stoi(args["--frames"]) : 0));
     }
+    const auto min_scores = args.count("--min-scores") ? parse_scores(args["--min-scores"])
+                                                       : std::vector<float>{0.f};
     const int tube = args.count("--tube") ? std::stoi(args["--tube"]) : 30;
     vmt::EngineOptions o;
     o.model_path = args["--model"];
@@ -207,12 +229,6 @@ int main(int argc, char** argv) {
     vmt::Engine emitted(o);
     o.mask_scope = vmt::MaskScope::AllFrames;
     vmt::Engine all_frames(o);
-    std::vector<float> min_scores{0.f};
-    if (args.count("--min-scores")) {
-      min_scores.clear();
-      std::stringstream list(args["--min-scores"]);
-      for (std::string item; std::getline(list, item, ',');) min_scores.push_back(std::stof(item));
-    }
     std::vector<std::pair<FrameIds, FrameIds>> runs;
     for (const auto& video : videos) {
       runs.emplace_back(track(emitted, video, tube), track(all_frames, video, tube));

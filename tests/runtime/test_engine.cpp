@@ -4,7 +4,11 @@
 
 #include <ATen/ops/rand.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -106,6 +110,40 @@ TEST(EngineLoad, Float16NeedsCuda) {
   expect_error([&] { Engine e(o); }, ErrorCode::InvalidArgument, "fp16 needs a CUDA device");
 }
 
+// A CPU engine keeps large freed blocks in the heap (engine/cpu_heap.h): touching a 64 MiB block
+// again after freeing it maps no fresh pages, where glibc's default would map and zero every page
+// (16384 minor faults) each time.
+TEST(EngineLoad, CpuEnginesReuseLargeFreedBlocks) {
+  const char* choice = std::getenv("VMT_CPU_HEAP");
+  if (choice && std::string(choice) == "system") GTEST_SKIP() << "VMT_CPU_HEAP=system is set";
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables && std::string(tunables).find("glibc.malloc.") != std::string::npos) {
+    GTEST_SKIP() << "GLIBC_TUNABLES tunes the heap: the engine leaves it alone";
+  }
+#if !defined(__GLIBC__)
+  GTEST_SKIP() << "not glibc: the heap is the C library's own";
+#endif
+  Engine engine(cpu_options(vmt_test::make_model_file("small")));  // sets the heap up once
+  constexpr std::size_t kBytes = 64u << 20, kPage = 4096;
+  auto touch_a_fresh_block = [] {
+    auto* block = static_cast<volatile char*>(std::malloc(kBytes));
+    ASSERT_NE(block, nullptr);
+    for (std::size_t i = 0; i < kBytes; i += kPage) block[i] = 1;
+    std::free(const_cast<char*>(block));
+  };
+  auto minor_faults = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
+  };
+  touch_a_fresh_block();  // the heap grows to hold it once
+  const auto before = minor_faults();
+  touch_a_fresh_block();
+  EXPECT_LT(minor_faults() - before, static_cast<long>(kBytes / kPage / 10));
+}
+
+// --- running -----------------------------------------------------------------------------------
+
 // bf16 on the CPU: refused where the CPU has no bf16 instructions; where it has, the sorted
 // instance scores of a clip stay within 0.03 of fp32 (bf16 keeps an 8-bit mantissa), as on CUDA.
 TEST(EngineRun, BFloat16OnTheCpu) {
@@ -133,8 +171,6 @@ TEST(EngineRun, BFloat16OnTheCpu) {
   ASSERT_GT(n, 0u);
   for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(scores[i], reference[i], 0.03f) << i;
 }
-
-// --- running -----------------------------------------------------------------------------------
 
 // Masks at the frames' own size, categories 1-based within the labels, at most K per tube.
 TEST(EngineRun, ResultShape) {
@@ -200,6 +236,35 @@ TEST(EngineRun, RunTwiceGivesIdenticalResults) {
     EXPECT_EQ(a.instances[i].masks, b.instances[i].masks);
     EXPECT_EQ(a.instances[i].score, c.instances[i].score);
     EXPECT_EQ(a.instances[i].frame_masks, c.instances[i].frame_masks);
+  }
+}
+
+// Padded refinement points (static shapes, no host sync) change nothing a user sees: the same
+// instances and scores, the same frame masks up to a rare pixel that float rounding can flip.
+TEST(EngineRun, PaddedPointsGiveTheSameInstances) {
+  auto o = cpu_options(vmt_test::make_model_file("small"));
+  o.point_limit = 400;
+  const auto clip = vmt_test::make_clip(3, 96, 64, PixelFormat::RGB);
+  auto run = [&](bool padded) {
+    o.padded_points = padded;
+    Engine engine(o);
+    return engine.run_tube(0, vmt_test::views(clip));
+  };
+  const auto plain = run(false);
+  const auto padded = run(true);
+  ASSERT_GT(plain.instances.size(), 0u);
+  ASSERT_EQ(padded.instances.size(), plain.instances.size());
+  for (std::size_t i = 0; i < plain.instances.size(); ++i) {
+    const auto& a = plain.instances[i];
+    const auto& b = padded.instances[i];
+    EXPECT_EQ(a.score, b.score) << i;
+    EXPECT_EQ(a.category, b.category) << i;
+    ASSERT_EQ(a.frame_masks.size(), b.frame_masks.size());
+    for (std::size_t f = 0; f < a.frame_masks.size(); ++f) {
+      const double area_a = static_cast<double>(vmt::cropped_area(a.frame_masks[f]));
+      const double area_b = static_cast<double>(vmt::cropped_area(b.frame_masks[f]));
+      EXPECT_LE(std::abs(area_a - area_b), 2 + 1e-3 * area_a) << "instance " << i << " frame " << f;
+    }
   }
 }
 

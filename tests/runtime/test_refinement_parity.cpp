@@ -11,6 +11,7 @@
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/tensor.h>
+#include <ATen/ops/zeros.h>
 
 #include <cmath>
 #include <cstdint>
@@ -139,6 +140,60 @@ TEST(RefinementPoints, RefinementAboveTheLimitIsDeterministic) {
   EXPECT_TRUE(at::equal(first.logits, second.logits));
   EXPECT_EQ(first.trace.points, std::vector<std::int64_t>(3, 100));
   EXPECT_EQ(first.logits.sizes(), (std::vector<std::int64_t>{3, 3, 48, 80}));
+}
+
+// The padded selection (static shape, no host sync) holds select_points' points, ascending, then
+// the grid size in the unused rows: below, at and above the limit, and for a frame without points.
+TEST(RefinementPoints, PaddedSelectionEqualsTheSelection) {
+  const auto boundary = (at::rand({37, 53}) > 0.4).to(torch::kFloat32);
+  const auto grid = boundary.numel();
+  const auto p = vmt::model::select_points(boundary, 1 << 20).size(0);
+  for (const std::int64_t limit : {std::int64_t{1}, std::int64_t{7}, std::int64_t{300}, p - 1, p,
+                                   p + 1, 2 * p + 3, grid}) {
+    const auto expected = vmt::model::select_points(boundary, limit);
+    const auto padded = vmt::model::select_points_padded(boundary, limit);
+    ASSERT_EQ(padded.indices.sizes(), (std::vector<std::int64_t>{limit})) << limit;
+    const auto used = expected.size(0);
+    EXPECT_TRUE(at::equal(padded.indices.narrow(0, 0, used), expected)) << "limit " << limit;
+    EXPECT_TRUE(padded.indices.narrow(0, used, limit - used).eq(grid).all().item<bool>()) << limit;
+    EXPECT_EQ(padded.real.sum().item<std::int64_t>(), used) << "limit " << limit;
+  }
+  const auto none = vmt::model::select_points_padded(at::zeros({4, 5}), 6);
+  EXPECT_TRUE(none.indices.eq(20).all().item<bool>());
+  EXPECT_FALSE(none.real.any().item<bool>());
+}
+
+// Padded points give the unpadded refinement's logits (to float rounding) and the same points,
+// below the limit (official fixture clip, the model's 12000) and above it (a limit of 100).
+TEST(RefinementPoints, PaddedPointsGiveTheSameRefinement) {
+  torch::NoGradGuard no_grad;
+  const auto clip = vmt::weights::SafetensorsFile::open(fixture_path("tiny"));
+  const auto frames = fixture_tensor(clip, "frames");
+  const auto queries = at::tensor(std::vector<std::int64_t>{1, 4, 9});
+  for (const std::int64_t limit : {std::int64_t{0}, std::int64_t{100}}) {
+    VmtModel model(vmt::model::tiny());
+    fill_from_formula(*model);
+    model->eval();
+    const auto det = model->detector->forward(frames);
+    vmt::model::PointSampling sampling;
+    sampling.point_limit = limit;
+    // a limit the tiny clip's frames stay under, so the padding rows are many
+    if (limit == 0) sampling.point_limit = 2000;
+    vmt::model::RefinementTrace plain_trace, padded_trace;
+    const auto plain = vmt::model::refine_masks(model, det, frames, queries, &plain_trace, sampling);
+    sampling.padded = true;
+    const auto padded =
+        vmt::model::refine_masks(model, det, frames, queries, &padded_trace, sampling);
+    EXPECT_EQ(padded_trace.points, plain_trace.points) << "limit " << sampling.point_limit;
+    ASSERT_EQ(padded.sizes(), plain.sizes());
+    const auto scale = plain.abs().max().item<float>();
+    EXPECT_LE((padded - plain).abs().max().item<float>(), 1e-5f * scale)
+        << "limit " << sampling.point_limit;
+    EXPECT_TRUE(at::equal(vmt::model::final_masks(padded, 48, 80),
+                          vmt::model::final_masks(plain, 48, 80)));
+    if (limit == 100) EXPECT_EQ(padded_trace.points, std::vector<std::int64_t>(3, 100));
+    else EXPECT_LT(padded_trace.points[0], 2000);
+  }
 }
 
 // No queries: an empty [0, T, H, W] result.

@@ -77,6 +77,11 @@ struct EngineOptions {
   /// with their square): kExactPointLimit = the model's limit (official 12000), else 1 … 12000
   /// (docs/benchmarks.md measures what smaller budgets cost).
   std::optional<int> point_limit;
+  /// The refinement's points with static shapes and no host synchronisation (a CUDA graph's
+  /// need): every frame's point transformer then runs on point_limit rows, the unused ones masked
+  /// out, so it costs the limit whatever the frame holds; results equal the default to float
+  /// rounding. Off by default: the points a frame really has cost less on the CPU.
+  bool padded_points = false;
   InstanceSelection selection = InstanceSelection::TopPairs;
   /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide, set when the engine is
   /// made): 0 = auto, OMP_NUM_THREADS where set, else one less than the machine's cores (at

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "../model/tube_inference.h"
+#include "cpu_heap.h"
 #include "frame_encoder.h"
 #include "mask_output.h"
 #include "model_file.h"
@@ -181,6 +182,7 @@ Engine::Impl::Impl(const EngineOptions& o)
   info.defaults = loaded.header.defaults;
   settings = resolve_settings(o, info);
   at::set_num_threads(settings.threads);
+  if (device_spec.kind != DeviceKind::Cuda) engine::keep_cpu_heap();
   module = loaded.module;
   // fp16/bf16 run as autocast over fp32 weights (RunPrecisionGuard; CUDA, or bf16 on the CPU):
   // the official model mixes fp32 position/reference tensors into its layers, which autocast
@@ -298,6 +300,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   request.num_labels = static_cast<std::int64_t>(info.labels.size());
   request.min_score = settings.score_threshold;
   request.point_limit = settings.point_limit;
+  request.padded_points = options.padded_points;
   model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
   const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
                                      options.stage_timings ? &tube_stages : nullptr);

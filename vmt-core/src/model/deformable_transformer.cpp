@@ -185,13 +185,12 @@ DeformableTransformerEncoderImpl::DeformableTransformerEncoderImpl(const ModelCo
 }
 
 torch::Tensor DeformableTransformerEncoderImpl::reference_points(
-    const torch::Tensor& spatial_shapes, const torch::Tensor& valid_ratios) {
-  const auto shapes = spatial_shapes.cpu();
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes,
+    const torch::Tensor& valid_ratios) {
   const auto opts = valid_ratios.options().dtype(torch::kFloat32);
   std::vector<torch::Tensor> per_level;
-  for (std::int64_t l = 0; l < shapes.size(0); ++l) {
-    const auto h = shapes[l][0].item<std::int64_t>();
-    const auto w = shapes[l][1].item<std::int64_t>();
+  for (std::int64_t l = 0; l < static_cast<std::int64_t>(shapes.size()); ++l) {
+    const auto [h, w] = shapes[static_cast<std::size_t>(l)];
     const auto grid = at::meshgrid({at::linspace(0.5, h - 0.5, h, opts),
                                     at::linspace(0.5, w - 0.5, w, opts)},
                                    "ij");
@@ -206,9 +205,10 @@ torch::Tensor DeformableTransformerEncoderImpl::reference_points(
 
 torch::Tensor DeformableTransformerEncoderImpl::forward(
     const torch::Tensor& src, const torch::Tensor& spatial_shapes,
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes,
     const torch::Tensor& level_start_index, const torch::Tensor& valid_ratios,
     const torch::Tensor& pos, const torch::Tensor& padding_mask) {
-  const auto ref = reference_points(spatial_shapes, valid_ratios);
+  const auto ref = reference_points(shapes, valid_ratios);
   auto out = src;
   for (const auto& layer : *layers) {
     out = layer->as<DeformableTransformerEncoderLayer>()->forward(
@@ -377,8 +377,9 @@ EncoderState DeformableTransformerImpl::encode(const std::vector<torch::Tensor>&
   state.mask_flatten = at::cat(mask_flat, 2);
   const auto src = at::cat(src_flat, 2);
   const auto pos = at::cat(pos_flat, 2);
-  state.memory = encoder->forward(src, state.spatial_shapes, state.level_start_index,
-                                  state.valid_ratios, pos, state.mask_flatten);
+  state.memory = encoder->forward(src, state.spatial_shapes, state.shapes,
+                                  state.level_start_index, state.valid_ratios, pos,
+                                  state.mask_flatten);
   return state;
 }
 

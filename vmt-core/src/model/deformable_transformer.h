@@ -101,11 +101,15 @@ TORCH_MODULE(DeformableTransformerEncoderLayer);
 struct DeformableTransformerEncoderImpl : torch::nn::Module {
   DeformableTransformerEncoderImpl(const ModelConfig& config);
   /// Pixel centres of every level, normalised by the valid size and rescaled to each level:
-  /// spatial_shapes [L, 2] int64, valid_ratios [N, L, 2] (w, h) → [N, S, L, 2].
-  static torch::Tensor reference_points(const torch::Tensor& spatial_shapes,
-                                        const torch::Tensor& valid_ratios);
-  /// src, pos [N, T, S, C]; valid_ratios [N, L, 2]; padding_mask [N, T, S]. Returns [N, T, S, C].
+  /// shapes (H_l, W_l) on the host (reading a device tensor's values would synchronise),
+  /// valid_ratios [N, L, 2] (w, h) → [N, S, L, 2].
+  static torch::Tensor reference_points(
+      const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes,
+      const torch::Tensor& valid_ratios);
+  /// src, pos [N, T, S, C]; spatial_shapes [L, 2] int64 holding `shapes`, the same (H_l, W_l) on
+  /// the host; valid_ratios [N, L, 2]; padding_mask [N, T, S]. Returns [N, T, S, C].
   torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& spatial_shapes,
+                        const std::vector<std::pair<std::int64_t, std::int64_t>>& shapes,
                         const torch::Tensor& level_start_index, const torch::Tensor& valid_ratios,
                         const torch::Tensor& pos, const torch::Tensor& padding_mask);
 

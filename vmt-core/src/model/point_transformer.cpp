@@ -9,6 +9,8 @@
 #include <ATen/ops/linear.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 
+#include <optional>
+
 namespace vmt::model {
 
 namespace F = torch::nn::functional;
@@ -27,7 +29,8 @@ PointSelfAttentionImpl::PointSelfAttentionImpl(std::int64_t d, std::int64_t head
   }
 }
 
-torch::Tensor PointSelfAttentionImpl::forward(const torch::Tensor& qk, const torch::Tensor& v) {
+torch::Tensor PointSelfAttentionImpl::forward(const torch::Tensor& qk, const torch::Tensor& v,
+                                              const torch::Tensor& keys) {
   const auto p = qk.size(0);
   const auto head_dim = d_model / nheads;
   const auto w = in_proj_weight.chunk(3, 0);
@@ -36,7 +39,10 @@ torch::Tensor PointSelfAttentionImpl::forward(const torch::Tensor& qk, const tor
   auto heads = [&](const torch::Tensor& x, std::size_t i) {
     return at::linear(x, w[i], b[i]).reshape({p, nheads, head_dim}).transpose(0, 1).unsqueeze(0);
   };
-  const auto out = at::scaled_dot_product_attention(heads(qk, 0), heads(qk, 1), heads(v, 2));
+  const auto mask = keys.defined() ? std::optional<at::Tensor>(keys.view({1, 1, 1, p}))
+                                    : std::optional<at::Tensor>();
+  const auto out =
+      at::scaled_dot_product_attention(heads(qk, 0), heads(qk, 1), heads(v, 2), mask);
   return out_proj->forward(out[0].transpose(0, 1).reshape({p, d_model}));
 }
 
@@ -48,8 +54,9 @@ PointEncoderLayerImpl::PointEncoderLayerImpl(std::int64_t d, std::int64_t heads,
   norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
 }
 
-torch::Tensor PointEncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos) {
-  auto y = norm1->forward(x + self_attn->forward(x + pos, x));
+torch::Tensor PointEncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos,
+                                             const torch::Tensor& keys) {
+  auto y = norm1->forward(x + self_attn->forward(x + pos, x, keys));
   return norm2->forward(y + linear2->forward(F::relu(linear1->forward(y))));
 }
 
@@ -59,10 +66,11 @@ PointTransformerImpl::PointTransformerImpl(std::int64_t d, std::int64_t heads,
   for (std::int64_t i = 0; i < num_layers; ++i) layers->push_back(PointEncoderLayer(d, heads, ffn));
 }
 
-torch::Tensor PointTransformerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos) {
+torch::Tensor PointTransformerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos,
+                                           const torch::Tensor& keys) {
   if (x.size(0) == 0) return x;
   auto y = x;
-  for (const auto& layer : *layers) y = layer->as<PointEncoderLayer>()->forward(y, pos);
+  for (const auto& layer : *layers) y = layer->as<PointEncoderLayer>()->forward(y, pos, keys);
   return y;
 }
 

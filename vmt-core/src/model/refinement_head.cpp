@@ -10,6 +10,7 @@
 #include <ATen/ops/floor_divide.h>
 #include <ATen/ops/meshgrid.h>
 #include <ATen/ops/nonzero.h>
+#include <ATen/ops/nonzero_static.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/pow.h>
 #include <ATen/ops/randperm.h>
@@ -164,6 +165,19 @@ torch::Tensor select_points(const torch::Tensor& boundary, std::int64_t limit) {
   return points.index_select(0, keep);
 }
 
+PaddedPoints select_points_padded(const torch::Tensor& boundary, std::int64_t limit) {
+  const auto flat = (boundary.reshape({-1}) != 0).to(torch::kInt64);
+  const auto grid = flat.size(0);
+  const auto rank = flat.cumsum(0) - flat;  // of each incoherent pixel among them, from 0
+  const auto total = flat.sum().clamp_min(1);  // P (1 when there is none: nothing is kept then)
+  const auto first_i = at::floor_divide(rank * limit + total - 1, total);  // ⌈r · limit / P⌉
+  const auto kept = flat.to(torch::kBool) & (first_i * total < (rank + 1) * limit);
+  PaddedPoints out;
+  out.indices = at::nonzero_static(kept, limit, grid).reshape({-1});
+  out.real = out.indices < grid;
+  return out;
+}
+
 std::vector<torch::Tensor> sample_points_qsg(const torch::Tensor& boundary, std::int64_t budget,
                                              std::uint64_t seed) {
   const auto t = boundary.size(0), per_frame = boundary.size(1) * boundary.size(2);
@@ -232,6 +246,36 @@ torch::Tensor transform_points(VmtModelImpl& m, const torch::Tensor& hr, const t
           m.encoder->forward(feat.index_select(0, points), pos.index_select(0, points));
       feat = feat.index_add(0, points, encoded);
     }
+    frames.push_back(feat.t().reshape({kPointDim, h2, w2}));
+  }
+  return at::stack(frames);
+}
+
+/// transform_points with padded points (PointSampling::padded): one extra zero row at the grid's
+/// end takes the unused rows' gathers and their (discarded) results.
+torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
+                                      const torch::Tensor& boundary, std::int64_t point_limit,
+                                      RefinementTrace* trace) {
+  const auto t = hr.size(0), h2 = hr.size(2), w2 = hr.size(3), grid = h2 * w2;
+  const auto pos = at::cat({point_positions(h2, w2, kPointDim, hr.options()),
+                            hr.new_zeros({1, kPointDim})});  // [grid + 1, 64]
+  if (trace) {
+    trace->points.clear();
+    trace->point_indices.clear();
+  }
+  std::vector<torch::Tensor> frames;
+  frames.reserve(static_cast<std::size_t>(t));
+  for (std::int64_t f = 0; f < t; ++f) {
+    const auto [indices, real] = select_points_padded(boundary[f][0], point_limit);
+    if (trace) {  // the diagnostics read the count (a synchronisation the hot path does not make)
+      const auto points = indices.masked_select(real);
+      trace->points.push_back(points.size(0));
+      trace->point_indices.push_back(points);
+    }
+    auto feat = at::cat({hr[f].reshape({kPointDim, grid}).t(), hr.new_zeros({1, kPointDim})});
+    const auto encoded =
+        m.encoder->forward(feat.index_select(0, indices), pos.index_select(0, indices), real);
+    feat = feat.index_add(0, indices, encoded).narrow(0, 0, grid);
     frames.push_back(feat.t().reshape({kPointDim, h2, w2}));
   }
   return at::stack(frames);
@@ -322,7 +366,9 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   const auto img = m.conv_norm_relus_fuse_img->forward(nearest(images, h2, w2));
   const auto hr =
       nearest(F::relu(m.lay_hr1_c->forward(x_c)), h2, w2) + boundary * (det.c1 + img);
-  const auto points_hr = transform_points(m, hr, boundary, point_limit, sampling, trace);
+  const auto points_hr = sampling.padded && sampling.qsg_budget == 0
+                             ? transform_points_padded(m, hr, boundary, point_limit, trace)
+                             : transform_points(m, hr, boundary, point_limit, sampling, trace);
 
   // 5. per instance: fusion branches on [point features, sigmoid(inc), sigmoid(coarse), box mask,
   //    rel. coords], controller_refine's dynamic convs, ×2

@@ -84,10 +84,17 @@ struct RefinementTrace {
 /// the model's limit (official 12000, the `exact` setting); a smaller limit thins the frame's
 /// points by the same deterministic rule, bounding the transformer's cost, which grows with the
 /// square of the points.
+///
+/// `padded` (inference): the same points, chosen without a host synchronisation and with static
+/// shapes (select_points_padded: always the limit's number of rows, the unused ones masked out of
+/// the attention), as a CUDA graph needs; the transformer then costs its limit whatever the
+/// frame's points, so pair it with a point limit. The logits equal the unpadded ones to float
+/// rounding.
 struct PointSampling {
   std::int64_t qsg_budget = 0;
   std::uint64_t qsg_seed = 0;
   std::int64_t point_limit = 0;
+  bool padded = false;
 };
 
 /// The refined mask logits of the queries `query_indices` — the official
@@ -134,6 +141,17 @@ torch::Tensor final_masks(const torch::Tensor& refined_logits, std::int64_t fram
 /// `boundary` ([H, W]), ascending; more than `limit` are thinned to the entries at ⌊i · P / limit⌋
 /// of the sorted list. Returns [min(P, limit)] int64 on boundary's device.
 torch::Tensor select_points(const torch::Tensor& boundary, std::int64_t limit);
+
+/// select_points' points with a static shape and no host synchronisation: `indices` [limit]
+/// int64 holds them ascending, then boundary.numel() (one past the grid) in the unused rows;
+/// `real` [limit] bool marks the used rows. A pixel of rank r among the P incoherent ones is
+/// entry ⌊i · P / limit⌋ for some i < limit exactly when ⌈r · limit / P⌉ · P < (r + 1) · limit,
+/// which every rank meets when P ≤ limit, so the rule is select_points' in both cases.
+struct PaddedPoints {
+  torch::Tensor indices;
+  torch::Tensor real;
+};
+PaddedPoints select_points_padded(const torch::Tensor& boundary, std::int64_t limit);
 
 /// QSG (training): the incoherent points of a clip, `boundary` [T, H, W], in a random order
 /// (seeded `seed`), the first `budget` kept, split back per frame. Returns T tensors of row-major

@@ -66,6 +66,7 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   }
   PointSampling sampling;
   sampling.point_limit = request.point_limit;
+  sampling.padded = request.padded_points;
   // The refinement works frame by frame, so the mask frames go through it in chunks: its
   // per-instance temporaries ([frames · K, 32, H/2, W/2] and alike) stay bounded for any clip
   // length, and on the CPU small enough for glibc to reuse instead of mapping and zeroing fresh

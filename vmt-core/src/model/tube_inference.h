@@ -39,6 +39,8 @@ struct TubeRequest {
   /// Refinement points per frame (PointSampling::point_limit): 0 = the model's limit (official
   /// 12000, `exact`).
   std::int64_t point_limit = 0;
+  /// PointSampling::padded: static shapes, no host synchronisation in the point step.
+  bool padded_points = false;
   /// Mask frames refined at once: 0 = refine_chunk_frames() (other chunks give the same logits
   /// to fp32 rounding; tests set it).
   std::int64_t refine_chunk = 0;

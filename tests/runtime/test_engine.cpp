@@ -123,6 +123,9 @@ TEST(EngineLoad, CpuEnginesReuseLargeFreedBlocks) {
 #if !defined(__GLIBC__)
   GTEST_SKIP() << "not glibc: the heap is the C library's own";
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's allocator replaces glibc's heap (tools/sanitize.sh)";
+#endif
   Engine engine(cpu_options(vmt_test::make_model_file("small")));  // sets the heap up once
   constexpr std::size_t kBytes = 64u << 20, kPage = 4096;
   auto touch_a_fresh_block = [] {

@@ -164,31 +164,28 @@ TEST(RefinementPoints, PaddedSelectionEqualsTheSelection) {
 }
 
 // Padded points give the unpadded refinement's logits (to float rounding) and the same points,
-// below the limit (official fixture clip, the model's 12000) and above it (a limit of 100).
+// with a limit above the tiny clip's points (2000: many padding rows) and below them (100).
 TEST(RefinementPoints, PaddedPointsGiveTheSameRefinement) {
   torch::NoGradGuard no_grad;
   const auto clip = vmt::weights::SafetensorsFile::open(fixture_path("tiny"));
   const auto frames = fixture_tensor(clip, "frames");
   const auto queries = at::tensor(std::vector<std::int64_t>{1, 4, 9});
-  for (const std::int64_t limit : {std::int64_t{0}, std::int64_t{100}}) {
+  for (const std::int64_t limit : {std::int64_t{2000}, std::int64_t{100}}) {
     VmtModel model(vmt::model::tiny());
     fill_from_formula(*model);
     model->eval();
     const auto det = model->detector->forward(frames);
     vmt::model::PointSampling sampling;
     sampling.point_limit = limit;
-    // a limit the tiny clip's frames stay under, so the padding rows are many
-    if (limit == 0) sampling.point_limit = 2000;
     vmt::model::RefinementTrace plain_trace, padded_trace;
     const auto plain = vmt::model::refine_masks(model, det, frames, queries, &plain_trace, sampling);
     sampling.padded = true;
     const auto padded =
         vmt::model::refine_masks(model, det, frames, queries, &padded_trace, sampling);
-    EXPECT_EQ(padded_trace.points, plain_trace.points) << "limit " << sampling.point_limit;
+    EXPECT_EQ(padded_trace.points, plain_trace.points) << "limit " << limit;
     ASSERT_EQ(padded.sizes(), plain.sizes());
     const auto scale = plain.abs().max().item<float>();
-    EXPECT_LE((padded - plain).abs().max().item<float>(), 1e-5f * scale)
-        << "limit " << sampling.point_limit;
+    EXPECT_LE((padded - plain).abs().max().item<float>(), 1e-5f * scale) << "limit " << limit;
     EXPECT_TRUE(at::equal(vmt::model::final_masks(padded, 48, 80),
                           vmt::model::final_masks(plain, 48, 80)));
     if (limit == 100) EXPECT_EQ(padded_trace.points, std::vector<std::int64_t>(3, 100));

@@ -78,9 +78,10 @@ struct EngineOptions {
   /// (docs/benchmarks.md measures what smaller budgets cost).
   std::optional<int> point_limit;
   /// The refinement's points with static shapes and no host synchronisation (a CUDA graph's
-  /// need): every frame's point transformer then runs on point_limit rows, the unused ones masked
-  /// out, so it costs the limit whatever the frame holds; results equal the default to float
-  /// rounding. Off by default: the points a frame really has cost less on the CPU.
+  /// need): every frame's point transformer then runs on point_limit rows (at most the stride-2
+  /// grid's pixels), the unused ones masked out, so it costs the limit whatever the frame holds;
+  /// results equal the default to float rounding. Off by default: the points a frame really has
+  /// cost less on the CPU.
   bool padded_points = false;
   InstanceSelection selection = InstanceSelection::TopPairs;
   /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide, set when the engine is

@@ -10,8 +10,8 @@ namespace vmt::engine {
 /// allocates and frees hundreds of such tensors (stride-2 refinement maps, the point
 /// transformer's 2048-wide layers, batched backbone outputs), which made a quarter of its CPU
 /// time system time. Raising the mmap threshold to 1 GiB and the trim threshold to 1 GiB lets
-/// freed blocks be reused instead (measured in docs/benchmarks.md). The heap then stays at most
-/// 1 GiB above the peak working set.
+/// freed blocks be reused instead (measured in docs/benchmarks.md). Free memory at the top of the
+/// heap goes back to the system once it exceeds 1 GiB.
 ///
 /// Process-wide, glibc only, and left alone when the environment already tunes the heap
 /// (GLIBC_TUNABLES with glibc.malloc settings, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)

@@ -19,6 +19,7 @@
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/where.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -265,8 +266,10 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
   }
   std::vector<torch::Tensor> frames;
   frames.reserve(static_cast<std::size_t>(t));
+  // more rows than the grid has pixels would all be padding (the limit keeps every point then)
+  const auto rows = std::min(point_limit, grid);
   for (std::int64_t f = 0; f < t; ++f) {
-    const auto [indices, real] = select_points_padded(boundary[f][0], point_limit);
+    const auto [indices, real] = select_points_padded(boundary[f][0], rows);
     if (trace) {  // the diagnostics read the count (a synchronisation the hot path does not make)
       const auto points = indices.masked_select(real);
       trace->points.push_back(points.size(0));

@@ -129,7 +129,7 @@ run_stage() {
   echo "$steps@$origin" > "$out/$name.done"
 }
 
-run_stage stage1 "$STEPS1" - --preset small --refine 0 --lr "$LR" --lr-backbone "$LR_BACKBONE" --seed 1
+run_stage stage1 "$STEPS1" - --preset fast --refine 0 --lr "$LR" --lr-backbone "$LR_BACKBONE" --seed 1
 run_stage stage2 "$STEPS2" stage1 --init "$out/stage1.safetensors" --refine 1 --qsg-points "$QSG_POINTS" \
   --lr "$LR" --lr-backbone "$LR_BACKBONE" --seed 2
 lr3="$("$python" -c "print($LR / 10)")" lr3_backbone="$("$python" -c "print($LR_BACKBONE / 10)")"
@@ -184,6 +184,6 @@ if [[ "$EVALUATE" == 1 ]]; then evaluate_model; else log "evaluation skipped (EV
 
 # ---- loss curves ----------------------------------------------------------------------------------
 "$python" "$repo_root/tools/plot-training.py" "$out/loss-stage1.csv" "$out/loss-stage2.csv" "$out/loss-stage3.csv" \
-  --labels "stage 1: detector,stage 2: + refinement,stage 3: lr / 10" --title "vmt-demo (small preset)" \
+  --labels "stage 1: detector,stage 2: + refinement,stage 3: lr / 10" --title "vmt-demo (fast preset)" \
   -o "$out/loss.png"
 log "done: $model ($bytes bytes), $out/scores.txt, $out/loss.png"

@@ -11,6 +11,7 @@
 //   vmt-model run FILE [--frames 8] [--size 320x240] [--raw FRAMES.rgb] [--device auto]
 //                      [--input-size N] [--tube 0] [--threshold T] [--max-instances K]
 //                      [--dump OUT.safetensors [--refine-top 10]]  (raw outputs, see cmd_run)
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -46,7 +47,7 @@ using vmt::cli::Kind;
 
 constexpr const char* kUsage =
     "usage:\n"
-               "  vmt-model init --preset NAME [--seed N] [--labels a,b,c] [--name NAME] [--dtype f16]\n"
+               "  vmt-model init --preset NAME | --config FILE.json [--seed N] [--labels a,b,c] [--name NAME] [--dtype f16]\n"
                "                 [--foreground-bias B] -o FILE\n"
                "  vmt-model info FILE\n"
                "  vmt-model defaults FILE [-o OUT] [--input-size N] [--trained-sizes MIN:MAX]\n"
@@ -71,7 +72,7 @@ std::vector<vmt::cli::Command> commands() {
   const vmt::cli::Option preset{"preset", Kind::Choice, vmt::model::preset_names()};
   return {
       {"init", 0,
-       {preset, {"seed", Kind::Integer}, {"labels"}, {"name"}, {"dtype", Kind::Choice, {"f32", "f16"}},
+       {preset, {"config"}, {"seed", Kind::Integer}, {"labels"}, {"name"}, {"dtype", Kind::Choice, {"f32", "f16"}},
         {"foreground-bias", Kind::Number}, {"output"}}},
       {"info", 1, {}},
       {"defaults", 1,
@@ -104,16 +105,48 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
+/// A ModelConfig from a JSON file (vmt-model config's output, edited): fields left out keep
+/// vmt_r50's values; errors name the file and the field.
+vmt::model::ModelConfig read_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw vmt::Error(vmt::ErrorCode::NotFound, "--config " + path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  vmt::model::ModelConfig config;
+  try {
+    config = vmt::model::config_from_json(text.str());
+  } catch (const vmt::Error& e) {
+    throw vmt::Error(e.code(), "--config " + path + ": " + e.what());
+  }
+  // an edited preset is no longer that preset (the class count comes from --labels anyway)
+  const auto names = vmt::model::preset_names();
+  if (std::find(names.begin(), names.end(), config.preset) == names.end()) {
+    config.preset.clear();
+  } else {
+    auto named = vmt::model::preset(config.preset);
+    named.num_classes = config.num_classes;
+    if (vmt::model::config_to_json(named) != vmt::model::config_to_json(config)) config.preset.clear();
+  }
+  return config;
+}
+
 int cmd_init(const Args& args) {
   const auto output = args.get("output", "");
   if (output.empty()) throw vmt::cli::UsageError("init needs -o FILE");
   vmt::engine::ModelHeader header;
-  header.config = vmt::model::preset(args.get("preset", "small"));
+  const auto config_path = args.get("config", "");
+  if (!config_path.empty() && args.has("preset")) {
+    throw vmt::cli::UsageError("init takes --preset or --config, not both");
+  }
+  header.config = config_path.empty() ? vmt::model::preset(args.get("preset", "small"))
+                                      : read_config(config_path);
   header.labels = split(args.get("labels", ""), ',');
   if (header.labels.empty()) header.labels = {"object"};
   // as the official YTVIS head: category c is logit c, logit 0 and the last one unused
   header.config.num_classes = static_cast<std::int64_t>(header.labels.size()) + 2;
-  header.name = args.get("name", "vmt_" + header.config.preset + "_random");
+  header.name = args.get("name", "vmt_" + (header.config.preset.empty() ? std::string("custom")
+                                                                         : header.config.preset) +
+                                     "_random");
   const auto seed = std::stoull(args.get("seed", "1"));
   auto module = vmt::engine::init_model(header.config, seed);
   // Randomly initialised refinement weights give all-negative mask logits, so such a model finds
@@ -146,7 +179,7 @@ int cmd_info(const std::string& path) {
   }
   std::cout << "file:       " << path << " (" << std::filesystem::file_size(path) << " bytes)\n"
             << "name:       " << header.name << "\n"
-            << "preset:     " << header.config.preset << "\n"
+            << "preset:     " << (header.config.preset.empty() ? "custom" : header.config.preset) << "\n"
             << "config:     " << vmt::model::config_to_json(header.config) << "\n"
             << "labels:     " << header.labels.size() << " " << vmt::engine::labels_to_json(header.labels)
             << "\n"

@@ -46,7 +46,7 @@ def rle_seeds():
 
 def config_seeds(vmt_model):
     if vmt_model:
-        for preset in ("vmt_r50", "vmt_r101", "tiny", "small"):
+        for preset in ("vmt_r50", "vmt_r101", "tiny", "small", "fast"):
             text = subprocess.run([vmt_model, "config", "--preset", preset], check=True,
                                   capture_output=True, text=True).stdout.strip()
             write("model-config", f"preset-{preset}", text)

@@ -46,6 +46,8 @@ def cases(folder):
             (["run", "m.safetensors", "--size", "320"], "--size expects WxH"),
             (["run", "m.safetensors", "--device", "gpu"], "--device: invalid device"),
             (["init", "--preset", "huge", "-o", out], "--preset expects one of"),
+            (["init", "--preset", "fast", "--config", "c.json", "-o", out],
+             "--preset or --config, not both"),
             (["frobnicate"], "unknown command 'frobnicate'"),
         ]),
         ("vmt-train", [TOOLS.get("vmt-train")],
@@ -113,5 +115,48 @@ def test_every_tool_answers_help_and_refuses_mistakes():
         assert os.listdir(folder) == [], os.listdir(folder)
 
 
+def test_model_init_from_an_edited_config():
+    """vmt-model init --config: an edited preset's JSON gives a model of that architecture (saved
+    as a custom one); an inconsistent or broken file is refused naming the file and the problem."""
+    model = TOOLS.get("vmt-model")
+    if model is None:
+        return
+    import json
+    with temporary_folder() as folder:
+        config = json.loads(run([model, "config", "--preset", "fast"], timeout=60).stdout)
+        config.update(hidden_dim=96, resnet_planes=[24, 32, 48, 64])  # layer1: 4 × 24 = 96
+        edited = os.path.join(folder, "edited.json")
+        with open(edited, "w") as f:
+            json.dump(config, f)
+        out = os.path.join(folder, "edited.safetensors")
+        result = run([model, "init", "--config", edited, "--labels", "a,b", "-o", out], timeout=60)
+        assert result.returncode == 0, result.stderr
+        info = run([model, "info", out], timeout=60).stdout
+        assert '"hidden_dim":96' in info and "vmt_custom_random" in info, info
+        assert "preset:     custom\n" in info, info
+        same = os.path.join(folder, "same.json")
+        with open(same, "w") as f:
+            f.write(run([model, "config", "--preset", "fast"], timeout=60).stdout)
+        result = run([model, "init", "--config", same, "-o", out], timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "vmt_fast_random" in run([model, "info", out], timeout=60).stdout
+        config.update(resnet_planes=[64, 32, 48, 64])  # layer1 256 against hidden_dim 96
+        with open(edited, "w") as f:
+            json.dump(config, f)
+        result = run([model, "init", "--config", edited, "-o", out], timeout=60)
+        assert result.returncode == 1, (result.returncode, result.stderr)
+        assert "layer1's channels (4 × resnet_planes[0] = 256)" in result.stderr, result.stderr
+        assert "hidden_dim (96)" in result.stderr, result.stderr
+        with open(edited, "w") as f:
+            f.write('{"hidden_dim": 64,')
+        result = run([model, "init", "--config", edited, "-o", out], timeout=60)
+        assert result.returncode == 1, (result.returncode, result.stderr)
+        assert "--config " + edited in result.stderr and "not a JSON object" in result.stderr, \
+            result.stderr
+        result = run([model, "init", "--config", os.path.join(folder, "none.json"), "-o", out],
+                     timeout=60)
+        assert result.returncode == 1 and "cannot be read" in result.stderr, result.stderr
+
+
 if __name__ == "__main__":
-    main([test_every_tool_answers_help_and_refuses_mistakes])
+    main([test_every_tool_answers_help_and_refuses_mistakes, test_model_init_from_an_edited_config])

@@ -335,6 +335,24 @@ TEST(EngineOffline, EmittedFramesEqualWholeClipRefinementWithOverlap) {
   EXPECT_GT(r.instances, 0);
 }
 
+// The `fast` preset (the real-time demo architecture: hidden_dim 64, layer1 planes 16, a narrow
+// point transformer and fusion) runs the whole engine, online and in overlapping clips, with
+// emitted frames equal to refining every frame.
+TEST(EngineOnline, FastPresetEmittedFramesEqualWholeTubeRefinement) {
+  const auto model = vmt_test::make_model_file("fast");
+  EXPECT_EQ(Engine(cpu_options(model)).model().architecture, "fast");
+  const auto online = vmt_test::compare_online(model, /*tube=*/4, /*steps=*/12,
+                                               vmt::MaskScope::Emitted, vmt::MaskScope::AllFrames,
+                                               /*same_cache=*/true);
+  EXPECT_EQ(online.steps_compared, 12);
+  EXPECT_EQ(online.mismatches, 0) << online.first_mismatch;
+  EXPECT_GT(online.instances, 0);
+  const auto clips = vmt_test::compare_clips(model, /*clip=*/8, /*overlap=*/3, /*frames=*/16);
+  EXPECT_GT(clips.frames_compared, 10);
+  EXPECT_EQ(clips.mismatches, 0) << clips.first_mismatch;
+  EXPECT_GT(clips.instances, 0);
+}
+
 // The feature cache (one new frame per online step, the rest reused) against recomputing every
 // frame as one batch each step: the same instances to fp32 rounding, and at most one tube of
 // frames kept.

@@ -12,6 +12,7 @@
 #include "engine_test_support.h"
 #include "model/config.h"
 #include "model/postprocess.h"
+#include "model/refinement_head.h"
 #include "vmt/error.h"
 #include "vmt/mask.h"
 
@@ -268,6 +269,36 @@ TEST(EngineRules, ConfigJsonRoundTrip) {
     }
   }
   EXPECT_EQ(vmt::model::config_from_json(R"({"frozen_bn_eps": 1})").frozen_bn_eps, 1.0);
+}
+
+// The refinement head adds lay_hr1's hidden_dim channels to layer1's 4 × resnet_planes[0]: a
+// configuration where they differ is refused by name, and the fast preset's sizes reach the
+// modules.
+TEST(EngineRules, RefinementHeadSizesFollowTheConfig) {
+  auto mismatched = vmt::model::fast();
+  mismatched.resnet_planes[0] = 64;  // layer1: 256 channels against hidden_dim 64
+  try {
+    vmt::model::VmtModel model(mismatched);
+    ADD_FAILURE() << "accepted layer1 256 with hidden_dim 64";
+  } catch (const vmt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer1's channels (4 × resnet_planes[0] = 256)"),
+              std::string::npos)
+        << e.what();
+  }
+  auto shape = [](const vmt::model::VmtModel& model, const std::string& key) {
+    return model->named_parameters()[key].sizes().vec();
+  };
+  using Shape = std::vector<std::int64_t>;
+  const vmt::model::VmtModel fast(vmt::model::fast());
+  EXPECT_EQ(shape(fast, "lay_hr1.weight"), (Shape{64, 64, 3, 3}));
+  EXPECT_EQ(shape(fast, "lay2_h.weight"), (Shape{2, 16, 3, 3}));  // hidden_dim / 32 channels
+  // 16 wide, hidden_dim / 32 + 3 out (controller_refine's inputs)
+  EXPECT_EQ(shape(fast, "conv_norm_relus_fuse_all_1.4.weight"), (Shape{5, 16, 1, 1}));
+  EXPECT_EQ(shape(fast, "encoder.layers.0.linear1.weight"), (Shape{128, 64}));
+  const vmt::model::VmtModel official(vmt::model::vmt_r50());
+  EXPECT_EQ(shape(official, "lay_hr1.weight"), (Shape{256, 256, 3, 3}));
+  EXPECT_EQ(shape(official, "conv_norm_relus_fuse_all_1.4.weight"), (Shape{11, 32, 1, 1}));
+  EXPECT_EQ(shape(official, "encoder.layers.0.linear1.weight"), (Shape{2048, 64}));
 }
 
 }  // namespace

@@ -34,8 +34,6 @@ void ModelConfig::validate() const {
   for (const auto d : resnet_blocks()) require(d >= 1, "resnet_depths must be >= 1");
   require(resnet_planes.size() == 4, "resnet_planes must have 4 entries");
   for (const auto p : resnet_planes) require(p >= 1, "resnet_planes must be >= 1");
-  require(resnet_planes[0] == stem_channels,
-          "resnet_planes[0] must be 64 (layer1's 256 channels feed the refinement head)");
   require(hidden_dim > 0 && hidden_dim % 32 == 0, "hidden_dim must be a positive multiple of 32 "
                                                   "(GroupNorm(32) and hidden_dim / 32 mask channels)");
   require(nheads > 0 && hidden_dim % nheads == 0, "hidden_dim must be divisible by nheads");
@@ -54,6 +52,8 @@ void ModelConfig::validate() const {
   require(mask_out_stride > 0 && 8 % mask_out_stride == 0,
           "mask_out_stride must divide the mask feature stride 8");
   require(frozen_bn_eps > 0.0, "frozen_bn_eps must be > 0");
+  require(point_feedforward > 0, "point_feedforward must be > 0");
+  require(fuse_channels > 0, "fuse_channels must be > 0");
   require(with_box_refine, "only with_box_refine = true (the released models) is supported");
 }
 
@@ -83,7 +83,18 @@ ModelConfig small() {
   return c;
 }
 
-std::vector<std::string> preset_names() { return {"vmt_r50", "vmt_r101", "tiny", "small"}; }
+ModelConfig fast() {
+  ModelConfig c = small();
+  c.hidden_dim = 64;
+  c.resnet_planes = {16, 32, 48, 64};
+  c.point_feedforward = 128;
+  c.fuse_channels = 16;
+  return c;
+}
+
+std::vector<std::string> preset_names() {
+  return {"vmt_r50", "vmt_r101", "tiny", "small", "fast"};
+}
 
 ModelConfig preset(std::string_view name) {
   ModelConfig c;
@@ -95,9 +106,11 @@ ModelConfig preset(std::string_view name) {
     c = tiny();
   } else if (name == "small") {
     c = small();
+  } else if (name == "fast") {
+    c = fast();
   } else {
     throw Error(ErrorCode::InvalidArgument, "unknown model preset '" + std::string(name) +
-                                                "' (vmt_r50, vmt_r101, tiny, small)");
+                                                "' (vmt_r50, vmt_r101, tiny, small, fast)");
   }
   c.preset = std::string(name);
   return c;
@@ -138,6 +151,8 @@ void for_each_field(Config& c, Fn&& fn) {
   fn("rel_coord", c.rel_coord);
   fn("refine_queries", c.refine_queries);
   fn("refine_point_limit", c.refine_point_limit);
+  fn("point_feedforward", c.point_feedforward);
+  fn("fuse_channels", c.fuse_channels);
   fn("use_refinement", c.use_refinement);
 }
 

@@ -23,7 +23,9 @@ struct ModelConfig {
   bool dilation = false;               ///< DC5: dilation instead of stride in layer4
   double frozen_bn_eps = 1e-5;         ///< FrozenBatchNorm2d eps (added before rsqrt)
   /// Bottleneck widths ("planes") of layer1..layer4; each stage outputs 4× its width.
-  /// torchvision / official: {64, 128, 256, 512}. Narrower stages only for the `small` preset.
+  /// torchvision / official: {64, 128, 256, 512}. Narrower stages only for the `small` and
+  /// `fast` presets (layer1's 4 × planes[0] channels must equal hidden_dim: the refinement head
+  /// adds its lay_hr1 output to layer1).
   std::vector<std::int64_t> resnet_planes{64, 128, 256, 512};
   /// Blocks per stage; empty = the standard depths of `backbone`.
   std::vector<std::int64_t> resnet_depths{};
@@ -57,8 +59,10 @@ struct ModelConfig {
   std::vector<std::int64_t> backbone_channels() const {
     return {4 * resnet_planes.at(1), 4 * resnet_planes.at(2), 4 * resnet_planes.at(3)};
   }
-  /// Output channels of conv1 (c1, 64) and layer1 (256): fixed, the refinement head reads them.
+  /// Output channels of conv1 (c1): fixed at 64, the refinement head's point features.
   static constexpr std::int64_t stem_channels = 64;
+  /// Output channels of layer1 (4 × resnet_planes[0]; 256 for ResNet-50/101).
+  std::int64_t layer1_channels() const { return 4 * resnet_planes.at(0); }
   /// Blocks per ResNet stage: resnet_depths if set, else {3,4,6,3} for resnet50,
   /// {3,4,23,3} for resnet101.
   std::vector<std::int64_t> resnet_blocks() const;
@@ -82,6 +86,11 @@ struct ModelConfig {
   // --- refinement head (official VMT.inference; model/refinement_head.h) ---
   std::int64_t refine_queries = 10;        ///< queries refined: those of the top-10 scores
   std::int64_t refine_point_limit = 12000; ///< incoherent points per frame (official point_limit)
+  /// Feed-forward width of the point transformer's layers (official nn.TransformerEncoderLayer
+  /// default 2048).
+  std::int64_t point_feedforward = 2048;
+  /// Width of the four dilated fusion branches conv_norm_relus_fuse_all_* (official 32).
+  std::int64_t fuse_channels = 32;
   /// false for a model whose refinement head was not trained (e.g. the demo model): the engine
   /// then returns the coarse masks of the dynamic mask head instead of the refined ones.
   bool use_refinement = true;
@@ -91,7 +100,7 @@ struct ModelConfig {
 ModelConfig vmt_r50();
 /// The official ResNet-101 model (checkpoint_r101_final.pth).
 ModelConfig vmt_r101();
-/// Official structure (ResNet-50, d_model 256 which the refinement head hard-codes, 4 levels),
+/// Official structure (ResNet-50, d_model 256, 4 levels),
 /// with 1 encoder layer, 2 decoder layers, FFN 256 and 16 queries: fast on a CPU, for tests and
 /// the demo model.
 ModelConfig tiny();
@@ -100,7 +109,11 @@ ModelConfig tiny();
 /// refinement head): a model file of a few MB, for tests and the demo model. No official
 /// counterpart (the official backbone is always a torchvision ResNet-50/101).
 ModelConfig small();
-/// The preset called `name` ("vmt_r50", "vmt_r101", "tiny", "small"); throws
+/// The demo model's architecture for real time on 2 CPU cores: `small`'s transformer depth on
+/// hidden_dim 64 (layer1 planes 16), a point transformer with FFN 128 and fusion branches of 16
+/// channels; about a fifth of `small`'s work per frame. No official counterpart.
+ModelConfig fast();
+/// The preset called `name` ("vmt_r50", "vmt_r101", "tiny", "small", "fast"); throws
 /// vmt::Error(InvalidArgument).
 ModelConfig preset(std::string_view name);
 /// The names preset() accepts.

@@ -32,8 +32,8 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-constexpr std::int64_t kPointDim = 64;      // point features / transformer width
-constexpr std::int64_t kFuseChannels = 11;  // fusion output = inputs of controller_refine's convs
+// point features / transformer width: conv1's channels (c1), added to them at the points
+constexpr std::int64_t kPointDim = ModelConfig::stem_channels;
 
 torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel,
                        std::int64_t dilation = 1) {
@@ -122,9 +122,12 @@ torch::Tensor incoherent_regions(const torch::Tensor& masks) {
 
 VmtModelImpl::VmtModelImpl(const ModelConfig& c) : config(c) {
   config.validate();
-  if (c.hidden_dim != 256 || !c.rel_coord) {
+  if (c.layer1_channels() != c.hidden_dim || !c.rel_coord) {
     throw Error(ErrorCode::InvalidArgument,
-                "ModelConfig: the VMT refinement head needs hidden_dim = 256 and rel_coord");
+                "ModelConfig: the VMT refinement head needs rel_coord and layer1's channels (4 × "
+                "resnet_planes[0] = " + std::to_string(c.layer1_channels()) +
+                    ") equal to hidden_dim (" + std::to_string(c.hidden_dim) +
+                    "): it adds lay_hr1's output to layer1");
   }
   if (c.refine_queries < 0 || c.refine_point_limit < 1) {
     throw Error(ErrorCode::InvalidArgument,
@@ -149,11 +152,13 @@ VmtModelImpl::VmtModelImpl(const ModelConfig& c) : config(c) {
   const std::int64_t dilations[] = {3, 5, 7, 1};
   torch::nn::Sequential* fuse[] = {&conv_norm_relus_fuse_all_1, &conv_norm_relus_fuse_all_2,
                                    &conv_norm_relus_fuse_all_3, &conv_norm_relus_fuse_all_4};
+  // the fusion's output is the input of controller_refine's dynamic convolutions
+  const auto fuse_out = c.refine_head_layout().in_channels, width = c.fuse_channels;
   for (int i = 0; i < 4; ++i) {
     *fuse[i] = register_module("conv_norm_relus_fuse_all_" + std::to_string(i + 1),
-                               conv_relu_stack(fuse_in, 32, 32, kFuseChannels, dilations[i]));
+                               conv_relu_stack(fuse_in, width, width, fuse_out, dilations[i]));
   }
-  encoder = register_module("encoder", PointTransformer(kPointDim, 4, 3, 2048));
+  encoder = register_module("encoder", PointTransformer(kPointDim, 4, 3, c.point_feedforward));
 }
 
 // --- refinement ------------------------------------------------------------------------------
@@ -286,7 +291,7 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
 
 /// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
 /// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
-/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W]. Each branch's first convolution
+/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's first convolution
 /// is linear in its input, so it runs on the shared channels once per frame and on the own
 /// channels once per instance, instead of on all 69 channels K times (the same sums, in another
 /// order: equal to fp32 rounding).
@@ -301,7 +306,7 @@ torch::Tensor fuse_branches(VmtModelImpl& m, const torch::Tensor& shared, const 
     auto& first = (*branch)->at<torch::nn::Conv2dImpl>(0);
     const auto dilation = (*first.options.dilation())[0];
     const auto options = F::Conv2dFuncOptions().padding(dilation).dilation(dilation);
-    const auto& weight = first.weight;  // [32, 69, 3, 3]
+    const auto& weight = first.weight;  // [32, 69, 3, 3] (official sizes)
     const auto on_shared = F::conv2d(shared, weight.narrow(1, 0, shared_channels),
                                      F::Conv2dFuncOptions(options).bias(first.bias));
     const auto on_own = F::conv2d(own_flat, weight.narrow(1, shared_channels,

@@ -39,8 +39,11 @@ namespace vmt::model {
 /// 3×3 256→256, `lay1_h` 3×3 256→64, `lay2_h` 3×3 64→8, `lay_hr1_c` 1×1 64→64,
 /// `conv_norm_relus_fuse_img` (3×3 3→32, 1×1 32→64, 1×1 64→64, ReLU after each),
 /// `conv_norm_relus_fuse_all_{1,2,3,4}` (3×3 69→32 with dilation = padding = 3, 5, 7, 1, then
-/// 1×1 32→32, 1×1 32→11, ReLU after each) and `encoder` (PointTransformer)), all registered at the
-/// top level, so named_parameters() + named_buffers() are exactly the official state_dict keys.
+/// 1×1 32→32, 1×1 32→11, ReLU after each) and `encoder` (PointTransformer, FFN 2048)) at the
+/// official sizes (C = hidden_dim = 256; other presets scale C, C/4 and C/32, the fusion width
+/// fuse_channels and the FFN point_feedforward; the 64-channel point features stay), all
+/// registered at the top level, so named_parameters() + named_buffers() are exactly the official
+/// state_dict keys.
 /// `detector` shares the detector's modules (it is not registered again).
 struct VmtModelImpl : torch::nn::Module {
   explicit VmtModelImpl(const ModelConfig& config);

@@ -111,7 +111,7 @@ def main():
         expect_failure("no_folder", state, "folder '" + os.path.join(tmp, "absent") +
                        "' does not exist", tmp, out=os.path.join(tmp, "absent", "m.safetensors"))
         expect_failure("folder_out", state, "it is a folder", tmp, out=tmp)
-        expect_failure("bad_preset", state, "--preset expects one of vmt_r50, vmt_r101, tiny, small, not 'nonsense'", tmp,
+        expect_failure("bad_preset", state, "--preset expects one of vmt_r50, vmt_r101, tiny, small, fast, not 'nonsense'", tmp,
                        status=2, extra=("--preset", "nonsense"))
         proc = convert(os.path.join(tmp, "absent.pth"), os.path.join(tmp, "absent.safetensors"))
         check_one_line_error("absent", proc, 1, "no such file")

@@ -143,6 +143,10 @@ struct Engine::Impl {
   DeviceSpec device_spec;
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat32;
+  /// The weights' and the model input's dtype: half for fp16, else fp32 (bf16 is autocast).
+  torch::ScalarType weights_dtype() const {
+    return dtype == torch::kHalf ? torch::kHalf : torch::kFloat32;
+  }
   model::ModelConfig config;
   engine::Model module{nullptr};
   std::mutex mutex;  // serialises run_tube / clear_cache: the module, `encoder`, `timings`
@@ -184,10 +188,11 @@ Engine::Impl::Impl(const EngineOptions& o)
   at::set_num_threads(settings.threads);
   if (device_spec.kind != DeviceKind::Cuda) engine::keep_cpu_heap();
   module = loaded.module;
-  // fp16/bf16 run as autocast over fp32 weights (RunPrecisionGuard; CUDA, or bf16 on the CPU):
-  // the official model mixes fp32 position/reference tensors into its layers, which autocast
-  // reconciles per op.
-  module->to(device, torch::kFloat32);
+  // fp16 (CUDA) runs the weights and activations in half: every tensor the model code creates
+  // follows its inputs' dtype (test HalfWeights runs such a model on the CPU against fp32).
+  // bf16 runs as autocast over fp32 weights (RunPrecisionGuard; CUDA, or a CPU with bf16
+  // instructions), which keeps the precision-sensitive ops in fp32.
+  module->to(device, weights_dtype());
   module->eval();
 }
 
@@ -256,7 +261,8 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   const auto count = static_cast<std::int64_t>(frames.size());
   const auto [mask_begin, mask_end] = mask_frames(input, options.mask_scope);
   c10::InferenceMode guard;
-  const RunPrecisionGuard precision(dtype, device.type());
+  const RunPrecisionGuard precision(weights_dtype() == dtype ? torch::kFloat32 : dtype,
+                                    device.type());
   timings = {};
   const auto started = std::chrono::steady_clock::now();
   auto since = started;
@@ -271,7 +277,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   std::vector<ImageView> views;
   views.reserve(needed.size());
   for (const auto f : needed) views.push_back(frames[static_cast<std::size_t>(f)]);
-  const auto images = engine::preprocess(views, settings.input_size, device, torch::kFloat32);
+  const auto images = engine::preprocess(views, settings.input_size, device, weights_dtype());
   auto rows_of = [&](auto first, auto last) {  // rows of `images` holding tube frames first…last
     std::vector<std::int64_t> rows;
     for (auto it = first; it != last; ++it) {

@@ -52,11 +52,11 @@ torch::Tensor compute_locations(std::int64_t h, std::int64_t w, std::int64_t str
 }
 
 torch::Tensor relative_coords(const torch::Tensor& ref, std::int64_t h, std::int64_t w,
-                              std::int64_t stride) {
+                              std::int64_t stride, torch::ScalarType dtype) {
   const auto b = ref.size(0), k = ref.size(1);
   const auto locations = compute_locations(h, w, stride, ref.options());
-  return (ref.reshape({b, k, 1, 1, 2}) - locations.reshape({1, 1, h, w, 2}))
-      .to(torch::kFloat32)
+  return (ref.to(torch::kFloat32).reshape({b, k, 1, 1, 2}) - locations.reshape({1, 1, h, w, 2}))
+      .to(dtype)
       .permute({0, 1, 4, 2, 3});
 }
 

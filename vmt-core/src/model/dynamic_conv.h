@@ -25,8 +25,10 @@ torch::Tensor compute_locations(std::int64_t h, std::int64_t w, std::int64_t str
                                 const torch::TensorOptions& options);
 
 /// Instance centres `ref` [B, K, 2] (x, y in input pixels) minus the pixel centres of an h × w map
-/// of `stride`: [B, K, 2, h, w] float32 (the official relative coordinates).
+/// of `stride`: [B, K, 2, h, w] (the official relative coordinates), computed in float32 and
+/// returned as `dtype`, the features they are concatenated with (the official code casts them
+/// to float32; under autocast the convolution that reads them rounds them to its type anyway).
 torch::Tensor relative_coords(const torch::Tensor& ref, std::int64_t h, std::int64_t w,
-                              std::int64_t stride);
+                              std::int64_t stride, torch::ScalarType dtype = torch::kFloat32);
 
 }  // namespace vmt::model

@@ -57,7 +57,8 @@ torch::Tensor nearest(const torch::Tensor& x, std::int64_t h, std::int64_t w) {
 }
 
 /// The official pos_embed of an all-valid [*, C, h, w] map (no −0.5 offset): [h * w, C],
-/// row-major, channels y then x, each interleaving sin / cos.
+/// row-major, channels y then x, each interleaving sin / cos; computed in float32, returned in
+/// options' dtype.
 torch::Tensor point_positions(std::int64_t h, std::int64_t w, std::int64_t channels,
                               const torch::TensorOptions& options) {
   const auto opts = options.dtype(torch::kFloat32);
@@ -78,7 +79,7 @@ torch::Tensor point_positions(std::int64_t h, std::int64_t w, std::int64_t chann
   };
   const auto py = encode(y).unsqueeze(1).expand({h, w, npf});
   const auto px = encode(x).unsqueeze(0).expand({h, w, npf});
-  return at::cat({py, px}, 2).reshape({h * w, channels});
+  return at::cat({py, px}, 2).reshape({h * w, channels}).to(options.dtype());
 }
 
 /// The official box masks of dynamic_mask_with_coords_inc_super: boxes [T, K, 4] (cx, cy, w, h,
@@ -358,14 +359,14 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
 
   // 2. incoherent-level logits at stride 4: [rel. coords, sigmoid(coarse), features]
   const auto cm = feats4.size(1);
-  const auto inc_in = at::cat({relative_coords(ref, h4, w4, 4),
+  const auto inc_in = at::cat({relative_coords(ref, h4, w4, 4, feats4.scalar_type()),
                                nearest(coarse.sigmoid(), h4, w4).unsqueeze(2),
                                feats4.unsqueeze(1).expand({t, k, cm, h4, w4})},
                               2);
   const auto inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, layout);
 
   // 3. incoherent points at stride 2 (union of the instance masks)
-  auto masks_hr = (nearest(inc.sigmoid(), h2, w2) > 0.5).to(torch::kFloat32).sum(1, true);
+  auto masks_hr = (nearest(inc.sigmoid(), h2, w2) > 0.5).to(inc.scalar_type()).sum(1, true);
   masks_hr = masks_hr.clamp_max(1.0);
   const auto boundary = incoherent_regions(masks_hr);  // [T, 1, H/2, W/2]
 
@@ -382,7 +383,8 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   //    rel. coords], controller_refine's dynamic convs, ×2
   const auto own = at::cat({nearest(inc.sigmoid(), h2, w2).unsqueeze(2),
                             nearest(coarse.sigmoid(), h2, w2).unsqueeze(2),
-                            box_masks(boxes, h2, w2).unsqueeze(2), relative_coords(ref, h2, w2, 2)},
+                            box_masks(boxes, h2, w2).unsqueeze(2),
+                            relative_coords(ref, h2, w2, 2, inc.scalar_type())},
                            2);  // [T, K, 5, H/2, W/2]
   const auto fused = fuse_branches(m, points_hr, own);  // [T*K, 11, H/2, W/2]
   const auto refined = dynamic_convs(fused.reshape({t, -1, h2, w2}), params_refine, layout);

@@ -257,7 +257,7 @@ torch::Tensor VmtDetectorImpl::coarse_mask_logits_s8(const DetectorOutput& out,
   auto inputs = feats.unsqueeze(1).expand({t, k, cm, h, w});
   if (config.rel_coord) {
     const auto ref = out.reference_points[0].index_select(1, idx);  // [T, K, 2]
-    inputs = at::cat({relative_coords(ref, h, w, mask_feat_stride), inputs}, 2);
+    inputs = at::cat({relative_coords(ref, h, w, mask_feat_stride, feats.scalar_type()), inputs}, 2);
   }
   const auto params = out.mask_head_params[0].index_select(0, idx);  // [K, P]
   const auto x = dynamic_convs(inputs.reshape({t, -1, h, w}), params, config.mask_head_layout());

@@ -315,12 +315,13 @@ torch::Tensor ms_deform_attn(const torch::Tensor& value, const torch::Tensor& sp
   const Dims d =
       check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
   if (value.device().is_cpu()) {
-    if (value.scalar_type() == torch::kBFloat16) {
-      // bf16 (CPU autocast) runs through the fp32 loop: exact widening, the result rounded back.
+    if (const auto type = value.scalar_type(); type == torch::kBFloat16 || type == torch::kHalf) {
+      // bf16 (CPU autocast) and fp16 (a half model checked on the CPU) run through the fp32
+      // loop: exact widening, the result rounded back.
       return ms_deform_attn_cpu(d, value.to(torch::kFloat32), spatial_shapes, level_start_index,
                                 sampling_locations.to(torch::kFloat32),
                                 attention_weights.to(torch::kFloat32))
-          .to(torch::kBFloat16);
+          .to(type);
     }
     return ms_deform_attn_cpu(d, value, spatial_shapes, level_start_index, sampling_locations,
                               attention_weights);

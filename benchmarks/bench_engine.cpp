@@ -14,8 +14,9 @@
 //                [--raw FILE] [--device auto|cpu|cuda:N] [--precision fp32|fp16|bf16]
 //                [--mode both|offline|online] [--clip 40] [--overlap 10] [--clips 2]
 //                [--tubes 1,10,30] [--steps 5] [--repeats 3] [--point-limit N] [--compare]
-//                [--padded-points] [--threads N]
+//                [--padded-points] [--device-selection] [--threads N]
 // --padded-points: EngineOptions::padded_points (static point shapes, no host sync: CUDA graphs).
+// --device-selection: EngineOptions::device_selection (the instance selection on the device).
 // --raw: frames from a file of raw RGB24 frames of --size (e.g. a video decoded by
 //   gst-launch-1.0 filesrc location=v.mp4 ! decodebin ! videoconvert ! video/x-raw,format=RGB !
 //   filesink location=v.rgb), looped as needed; otherwise a synthetic moving picture.
@@ -54,7 +55,7 @@ struct Options {
   int width = 640, height = 360, input_size = -1;  // -1: the model's
   int clip = 40, overlap = 10, clips = 2, steps = 5, repeats = 3, point_limit = -1, threads = 0;
   std::vector<int> tubes{1, 10, 30};
-  bool compare = false, padded_points = false;
+  bool compare = false, padded_points = false, device_selection = false;
 };
 
 double now_ms() {
@@ -256,6 +257,7 @@ void run(const Options& opt, const std::string& model_path) {
   if (opt.input_size >= 0) o.input_size = opt.input_size;  // else the model file's preference
   if (opt.point_limit >= 0) o.point_limit = opt.point_limit;
   o.padded_points = opt.padded_points;
+  o.device_selection = opt.device_selection;
   o.threads = opt.threads;
   o.stage_timings = true;
   const auto device = vmt::resolve_device(o.device);
@@ -281,7 +283,9 @@ void run(const Options& opt, const std::string& model_path) {
               opt.precision.c_str(), at::get_num_threads(),
               engine.settings().point_limit > 0 ? std::to_string(engine.settings().point_limit).c_str()
                                                 : "exact",
-              opt.padded_points ? " (padded)" : "", opt.repeats);
+              opt.padded_points ? (opt.device_selection ? " (padded, device selection)" : " (padded)")
+                                : (opt.device_selection ? " (device selection)" : ""),
+              opt.repeats);
   if (opt.mode != "online") {
     char label[96];
     std::snprintf(label, sizeof label, "offline %d/%d clips, per frame", opt.clip, opt.overlap);
@@ -309,7 +313,8 @@ int usage() {
                "                    [--raw FILE] [--device D] [--precision fp32|fp16|bf16]\n"
                "                    [--mode both|offline|online] [--clip C] [--overlap O]\n"
                "                    [--clips N] [--tubes 1,10,30] [--steps N] [--repeats N]\n"
-               "                    [--point-limit N] [--padded-points] [--compare] [--threads N]\n");
+               "                    [--point-limit N] [--padded-points] [--device-selection]\n"
+               "                    [--compare] [--threads N]\n");
   return 2;
 }
 
@@ -325,6 +330,8 @@ int main(int argc, char** argv) {
       opt.compare = true;
     } else if (key == "--padded-points") {
       opt.padded_points = true;
+    } else if (key == "--device-selection") {
+      opt.device_selection = true;
     } else if (key.rfind("--", 0) == 0 && i + 1 < argc) {
       args[key] = argv[++i];
     } else {

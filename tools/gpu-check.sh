@@ -56,4 +56,8 @@ run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-
   --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16 --point-limit 2000
 run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
   --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16 --point-limit 2000 --padded-points
+# and the selection on the device too: no host synchronisation until the results are copied
+run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
+  --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16 --point-limit 2000 --padded-points \
+  --device-selection
 run_bench bench-masks

@@ -271,6 +271,61 @@ TEST(EngineRun, PaddedPointsGiveTheSameInstances) {
   }
 }
 
+// The device selection (no host synchronisation before the masks, every pick refined, the picks
+// under the threshold kept out of the incoherent points and dropped at the end) gives the host
+// selection's instances: both rules, a threshold that drops half of the picks, alone and with
+// padded points (the step a CUDA graph can capture).
+TEST(EngineRun, DeviceSelectionGivesTheSameInstances) {
+  const auto clip = vmt_test::make_clip(3, 96, 64, PixelFormat::RGB);
+  auto same_areas = [](const std::vector<vmt::CroppedMask>& a,
+                       const std::vector<vmt::CroppedMask>& b, const std::string& what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    for (std::size_t f = 0; f < a.size(); ++f) {
+      const double area_a = static_cast<double>(vmt::cropped_area(a[f]));
+      const double area_b = static_cast<double>(vmt::cropped_area(b[f]));
+      EXPECT_LE(std::abs(area_a - area_b), 2 + 1e-3 * area_a) << what << " frame " << f;
+    }
+  };
+  for (const auto rule : {vmt::InstanceSelection::TopPairs, vmt::InstanceSelection::PerObject}) {
+    auto o = cpu_options(vmt_test::make_model_file("small"));
+    o.selection = rule;
+    o.point_limit = 400;
+    o.score_threshold = 0.f;
+    std::vector<float> scores;
+    for (const auto& inst : Engine(o).run_tube(0, vmt_test::views(clip)).instances)
+      scores.push_back(inst.score);
+    ASSERT_GE(scores.size(), 4u);
+    std::sort(scores.rbegin(), scores.rend());
+    const auto half = scores.size() / 2;
+    ASSERT_GT(scores[half - 1], scores[half]);
+    o.score_threshold = (scores[half - 1] + scores[half]) / 2;  // drops the lower half
+    auto run = [&](bool on_device, bool padded) {
+      o.device_selection = on_device;
+      o.padded_points = padded;
+      return Engine(o).run_tube(0, vmt_test::views(clip));
+    };
+    for (const bool padded : {false, true}) {
+      const auto host = run(false, padded);
+      const auto device = run(true, padded);
+      ASSERT_EQ(host.instances.size(), half) << static_cast<int>(rule);
+      ASSERT_EQ(device.instances.size(), host.instances.size());
+      for (std::size_t i = 0; i < host.instances.size(); ++i) {
+        const auto& a = host.instances[i];
+        const auto& b = device.instances[i];
+        const auto what = "rule " + std::to_string(static_cast<int>(rule)) + " padded " +
+                          std::to_string(padded) + " instance " + std::to_string(i);
+        EXPECT_EQ(a.score, b.score) << what;
+        EXPECT_EQ(a.category, b.category) << what;
+        EXPECT_EQ(a.class_scores, b.class_scores) << what;
+        same_areas(a.frame_masks, b.frame_masks, what);
+        ASSERT_EQ(a.masks.size(), b.masks.size()) << what;
+        for (std::size_t f = 0; f < a.masks.size(); ++f)
+          EXPECT_EQ(vmt::rle_area(a.masks[f]), vmt::rle_area(b.masks[f])) << what << " frame " << f;
+      }
+    }
+  }
+}
+
 // Packed formats give exactly the RGB result; YUV the same instances within conversion noise.
 TEST(EngineRun, EveryPixelFormatMatchesRgb) {
   auto o = cpu_options(vmt_test::make_model_file("small"));

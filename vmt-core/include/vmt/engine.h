@@ -83,6 +83,12 @@ struct EngineOptions {
   /// results equal the default to float rounding. Off by default: the points a frame really has
   /// cost less on the CPU.
   bool padded_points = false;
+  /// The instance selection on the model's device: no host synchronisation between the decoder
+  /// and the masks, every pick's masks computed (static shapes: the K picks, those under the
+  /// score threshold kept out of the refinement's incoherent points and dropped at the end).
+  /// With padded_points, the step a CUDA graph can capture. The same instances and masks to
+  /// float rounding; off by default: on the CPU it refines picks that are then dropped.
+  bool device_selection = false;
   InstanceSelection selection = InstanceSelection::TopPairs;
   /// CPU threads of LibTorch's intra-op pool (OpenMP; process-wide, set when the engine is
   /// made): 0 = auto, OMP_NUM_THREADS where set, else one less than the machine's cores (at

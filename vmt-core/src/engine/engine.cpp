@@ -307,6 +307,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   request.min_score = settings.score_threshold;
   request.point_limit = settings.point_limit;
   request.padded_points = options.padded_points;
+  request.device_selection = options.device_selection;
   model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
   const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
                                      options.stage_timings ? &tube_stages : nullptr);

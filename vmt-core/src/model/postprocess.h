@@ -53,4 +53,24 @@ Selection select_objects(const torch::Tensor& logits, std::int64_t k, std::int64
 Selection select(const torch::Tensor& logits, InstanceSelection rule, std::int64_t k,
                  std::int64_t num_labels, float min_score);
 
+/// The same selection kept on the logits' device, with static shapes and no host
+/// synchronisation (what a CUDA graph needs): the top min(k, candidates) picks in the same order
+/// as select(), each pick's own query (TopPairs may repeat one), and which of them score at least
+/// min_score. Every pick's masks are computed; to_host() then gives the Selection that select()
+/// gives, and the rows of those masks that its queries use.
+struct DeviceSelection {
+  torch::Tensor queries;  ///< [N] int64: the query of each pick
+  torch::Tensor classes;  ///< [N] int64: its category (TopPairs: the logit index)
+  torch::Tensor scores;   ///< [N] float32: its score
+  torch::Tensor valid;    ///< [N] bool: score >= min_score (its masks are wanted)
+  torch::Tensor all_scores;  ///< [Q, C] float32 sigmoid scores, on the device
+
+  /// The host Selection (synchronises: call it once the step's work is queued) and, in `rows`,
+  /// the pick row that each of its queries' masks is in.
+  Selection to_host(std::vector<std::int64_t>& rows) const;
+};
+
+DeviceSelection select_on_device(const torch::Tensor& logits, InstanceSelection rule,
+                                 std::int64_t k, std::int64_t num_labels, float min_score);
+
 }  // namespace vmt::model

@@ -366,7 +366,9 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   const auto inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, layout);
 
   // 3. incoherent points at stride 2 (union of the instance masks)
-  auto masks_hr = (nearest(inc.sigmoid(), h2, w2) > 0.5).to(inc.scalar_type()).sum(1, true);
+  auto in_masks = nearest(inc.sigmoid(), h2, w2) > 0.5;  // [T, K, H/2, W/2]
+  if (sampling.in_union.defined()) in_masks = in_masks & sampling.in_union.view({1, k, 1, 1});
+  auto masks_hr = in_masks.to(inc.scalar_type()).sum(1, true);
   masks_hr = masks_hr.clamp_max(1.0);
   const auto boundary = incoherent_regions(masks_hr);  // [T, 1, H/2, W/2]
 

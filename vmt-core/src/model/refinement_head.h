@@ -93,11 +93,17 @@ struct RefinementTrace {
 /// the attention), as a CUDA graph needs; the transformer then costs its limit whatever the
 /// frame's points, so pair it with a point limit. The logits equal the unpadded ones to float
 /// rounding.
+///
+/// `in_union` ([K] bool on the model's device, or undefined for all): the instances whose masks
+/// make the union the incoherent points come from. The device selection refines every pick and
+/// leaves the ones below the score threshold out of the union here, so the others get the
+/// refinement the host selection (which refines only those) gives them.
 struct PointSampling {
   std::int64_t qsg_budget = 0;
   std::uint64_t qsg_seed = 0;
   std::int64_t point_limit = 0;
   bool padded = false;
+  torch::Tensor in_union;
 };
 
 /// The refined mask logits of the queries `query_indices` — the official
@@ -108,7 +114,7 @@ struct PointSampling {
 ///                 pred_boxes, reference_points, hs, mask_head_params).
 /// images:         [T, 3, H, W] float, the ImageNet-normalised clip given to the detector
 ///                 (the RGB encoding reads it), on the model's device.
-/// query_indices:  [K] int64 distinct query indices (any device), e.g.
+/// query_indices:  [K] int64 query indices (any device; a repeated one gets its masks twice), e.g.
 ///                 VmtDetectorImpl::select_queries(pred_logits, 10, config.refine_queries);
 ///                 K = 0 gives an empty result. The official code takes the top-10 (query, class)
 ///                 pairs, so K ≤ 10 there; any K works here and the cost grows with K, not Q.

@@ -1,6 +1,7 @@
 #include "tube_inference.h"
 
 #include <ATen/ops/cat.h>
+#include <ATen/ops/tensor.h>
 
 #include <algorithm>
 #include <string>
@@ -45,9 +46,27 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   TubeOutput result;
   result.input_height = features.input_height;
   result.input_width = features.input_width;
-  result.selection = select(out.pred_logits[0], request.selection, request.max_instances,
-                            request.num_labels, request.min_score);
-  const auto queries = result.selection.query_tensor(out.hs.device());
+  DeviceSelection on_device;
+  torch::Tensor queries;
+  if (request.device_selection) {
+    on_device = select_on_device(out.pred_logits[0], request.selection, request.max_instances,
+                                 request.num_labels, request.min_score);
+    queries = on_device.queries;
+  } else {
+    result.selection = select(out.pred_logits[0], request.selection, request.max_instances,
+                              request.num_labels, request.min_score);
+    queries = result.selection.query_tensor(out.hs.device());
+  }
+  // With the device selection the host learns the picks only now, after every mask is queued:
+  // the rows of the picks that the Selection's queries use.
+  auto finish = [&](TubeOutput& r) {
+    if (!request.device_selection) return;
+    std::vector<std::int64_t> rows;
+    r.selection = on_device.to_host(rows);
+    const auto index = at::tensor(rows, torch::kInt64).to(queries.device());
+    if (r.final_logits.defined()) r.final_logits = r.final_logits.index_select(0, index);
+    if (r.coarse_logits.defined()) r.coarse_logits = r.coarse_logits.index_select(0, index);
+  };
   StageClock clock(times, out.hs.device());
   if (request.coarse_masks) result.coarse_logits = detector->coarse_mask_logits(out, queries);
   clock.mark(&StageTimes::masks_ms);
@@ -62,11 +81,13 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
             ? result.coarse_logits.slice(1, request.mask_begin, request.mask_end)
             : detector->coarse_mask_logits(wanted, queries);
     clock.mark(&StageTimes::masks_ms);
+    finish(result);
     return result;
   }
   PointSampling sampling;
   sampling.point_limit = request.point_limit;
   sampling.padded = request.padded_points;
+  if (request.device_selection) sampling.in_union = on_device.valid;
   // The refinement works frame by frame, so the mask frames go through it in chunks: its
   // per-instance temporaries ([frames · K, 32, H/2, W/2] and alike) stay bounded for any clip
   // length, and on the CPU small enough for glibc to reuse instead of mapping and zeroing fresh
@@ -81,6 +102,7 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   if (chunk >= m) {
     result.final_logits = refine_masks(model, wanted, mask_images, queries, nullptr, sampling);
     clock.mark(&StageTimes::refine_ms);
+    finish(result);
     return result;
   }
   std::vector<torch::Tensor> parts;
@@ -91,6 +113,7 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   }
   result.final_logits = at::cat(parts, 1);
   clock.mark(&StageTimes::refine_ms);
+  finish(result);
   return result;
 }
 

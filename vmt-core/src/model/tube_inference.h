@@ -41,6 +41,9 @@ struct TubeRequest {
   std::int64_t point_limit = 0;
   /// PointSampling::padded: static shapes, no host synchronisation in the point step.
   bool padded_points = false;
+  /// The selection on the device (select_on_device): no host synchronisation before the masks,
+  /// every pick's masks computed (static shapes), the Selection made on the host at the end.
+  bool device_selection = false;
   /// Mask frames refined at once: 0 = refine_chunk_frames() (other chunks give the same logits
   /// to fp32 rounding; tests set it).
   std::int64_t refine_chunk = 0;

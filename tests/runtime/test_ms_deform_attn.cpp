@@ -154,28 +154,20 @@ TEST(MsDeformAttnCpu, Float32MatchesLoopReference) {
   }
 }
 
-// bfloat16 (CPU autocast): computed in float32 from the bf16 inputs, returned in bf16 — within
-// bf16 rounding (8-bit mantissa) of the float64 loop on the same inputs.
-TEST(MsDeformAttnCpu, BFloat16RunsInFloat32) {
+// bfloat16 (CPU autocast) and float16 (a half model checked on the CPU): computed in float32
+// from the reduced-precision inputs, returned in their type — within one rounding of the result
+// (8-bit mantissa: 2^-8, 11-bit: 2^-11 of its magnitude; worst_error is relative) of the float64
+// loop on the same inputs.
+TEST(MsDeformAttnCpu, ReducedPrecisionRunsInFloat32) {
   std::uint64_t seed = 31;
-  for (const Config& c : kConfigs) {
-    const Inputs in = random_inputs(c, at::kBFloat16, seed++);
-    const at::Tensor out = run(in);
-    EXPECT_EQ(out.scalar_type(), at::kBFloat16);
-    // One bf16 rounding of the result: at most 2^-8 of its magnitude (worst_error is relative).
-    EXPECT_LE(worst_error(out, loop_reference(in)), 1.0 / 256 + 1e-5) << name(c);
-  }
-}
-
-// float16 (a half model checked on the CPU): the same widening, one fp16 rounding (11-bit
-// mantissa) of the result.
-TEST(MsDeformAttnCpu, Float16RunsInFloat32) {
-  std::uint64_t seed = 41;
-  for (const Config& c : kConfigs) {
-    const Inputs in = random_inputs(c, at::kHalf, seed++);
-    const at::Tensor out = run(in);
-    EXPECT_EQ(out.scalar_type(), at::kHalf);
-    EXPECT_LE(worst_error(out, loop_reference(in)), 1.0 / 2048 + 1e-5) << name(c);
+  for (const auto& [type, rounding] : {std::pair{at::kBFloat16, 1.0 / 256},
+                                       std::pair{at::kHalf, 1.0 / 2048}}) {
+    for (const Config& c : kConfigs) {
+      const Inputs in = random_inputs(c, type, seed++);
+      const at::Tensor out = run(in);
+      EXPECT_EQ(out.scalar_type(), type);
+      EXPECT_LE(worst_error(out, loop_reference(in)), rounding + 1e-5) << name(c) << " " << type;
+    }
   }
 }
 

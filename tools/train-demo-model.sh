@@ -10,7 +10,8 @@
 # Writes into OUT:
 #   data/randomised/{train,valid}/   data/heldout/valid/         the data sets (vmt-synth)
 #   stage{1,2,3}.safetensors(.optim), loss-stage{1,2,3}.csv      the training stages
-#   vmt_demo.safetensors                                         the fp16 model file (≤ 20 MB)
+#   vmt_demo.safetensors                                         the fp16 model file (≤ 20 MB),
+#                                                                with its inference defaults
 #   results-{randomised,heldout}.json, scores.json, scores.txt   predictions and Tube-Mask AP
 #   loss.png  timings.csv  machine.txt
 #
@@ -34,7 +35,8 @@ python="$repo_root/.venv/bin/python"
 synth="$build/tools/synth/vmt-synth"
 train="$build/tools/vmt-train"
 evaluate="$build/tools/vmt-eval"
-for tool in "$synth" "$train" "$evaluate"; do
+model_tool="$build/tools/vmt-model"
+for tool in "$synth" "$train" "$evaluate" "$model_tool"; do
   [[ -x "$tool" ]] || { echo "train-demo-model: $tool not found (build first: tools/dev build)" >&2; exit 1; }
 done
 
@@ -139,6 +141,12 @@ run_stage stage3 "$STEPS3" stage2 --init "$out/stage2.safetensors" --refine 1 --
 # ---- export ---------------------------------------------------------------------------------------
 model="$out/vmt_demo.safetensors"
 "$train" export "$out/stage3.safetensors" -o "$model"
+# the inference defaults the model file carries (issue 18, item 4): the evaluation's input size
+# and the training clips' range of shorter edges
+sizes_rest="${SIZES#*:}"
+"$model_tool" defaults "$model" -o "$model.defaults" --input-size "$EVAL_SIZE" \
+  --trained-sizes "${SIZES%%:*}:${sizes_rest%%:*}" >&2
+mv "$model.defaults" "$model"
 bytes="$(stat -c %s "$model")"
 (( bytes <= 20 * 1024 * 1024 )) || { log "$model is $bytes bytes, over 20 MB"; exit 1; }
 

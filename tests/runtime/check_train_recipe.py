@@ -58,6 +58,14 @@ def main():
         model = out / "vmt_demo.safetensors"
         if not 0 < model.stat().st_size <= 20 * 1024 * 1024:
             fail(f"model file is {model.stat().st_size} bytes")
+        with model.open("rb") as f:  # the safetensors header: its inference defaults (TINY sizes)
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        metadata = header.get("__metadata__", {})
+        defaults = json.loads(metadata.get("vmt.inference", "{}"))
+        if defaults != {"input_size": 32, "trained_min_size": 64, "trained_max_size": 64}:
+            fail(f"model file's inference defaults: {defaults}")
+        if json.loads(metadata["vmt.config"])["preset"] != "fast":
+            fail(f"the recipe's model is not the fast preset: {metadata['vmt.config']}")
         for split in ("randomised", "heldout"):
             results = json.loads((out / f"results-{split}.json").read_text())
             videos = json.loads((out / f"data/{split}/valid/instances.json").read_text())["videos"]

@@ -2,6 +2,7 @@
 //
 //   vmt-model init --preset small [--seed 1] [--labels a,b,c] [--name NAME] [--dtype f32|f16]
 //                  [--foreground-bias B] -o model.safetensors
+//   vmt-model init --config FILE.json ...   (an edited `vmt-model config` JSON: a custom model)
 //   vmt-model info FILE
 //   vmt-model defaults FILE [-o OUT] [--input-size N] [--trained-sizes MIN:MAX]
 //                      [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]
@@ -47,8 +48,8 @@ using vmt::cli::Kind;
 
 constexpr const char* kUsage =
     "usage:\n"
-               "  vmt-model init --preset NAME | --config FILE.json [--seed N] [--labels a,b,c] [--name NAME] [--dtype f16]\n"
-               "                 [--foreground-bias B] -o FILE\n"
+               "  vmt-model init --preset NAME | --config FILE.json [--seed N] [--labels a,b,c]\n"
+               "                 [--name NAME] [--dtype f16] [--foreground-bias B] -o FILE\n"
                "  vmt-model info FILE\n"
                "  vmt-model defaults FILE [-o OUT] [--input-size N] [--trained-sizes MIN:MAX]\n"
                "                [--score-threshold T] [--max-instances K] [--point-limit P] [--clear 1]\n"

@@ -6,8 +6,6 @@
 
 #include <ATen/ops/rand.h>
 #include <ATen/ops/tensor.h>
-#include <ATen/ops/arange.h>
-#include "model/refinement_head.h"
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 
 #include "engine/model_file.h"
 #include "model/config.h"
+#include "model/refinement_head.h"
 #include "model/tube_inference.h"
 
 namespace {

@@ -100,9 +100,8 @@ struct ModelConfig {
 ModelConfig vmt_r50();
 /// The official ResNet-101 model (checkpoint_r101_final.pth).
 ModelConfig vmt_r101();
-/// Official structure (ResNet-50, d_model 256, 4 levels),
-/// with 1 encoder layer, 2 decoder layers, FFN 256 and 16 queries: fast on a CPU, for tests and
-/// the demo model.
+/// Official structure (ResNet-50, d_model 256, 4 levels) with 1 encoder layer, 2 decoder layers,
+/// FFN 256 and 16 queries: fast on a CPU, for the parity tests.
 ModelConfig tiny();
 /// `tiny`'s transformer (1 decoder layer, FFN 128, 16 queries) on a narrow, one-block-per-stage
 /// bottleneck ResNet (planes {64, 32, 48, 64}; c1 and layer1 keep 64 / 256 channels for the
@@ -111,7 +110,8 @@ ModelConfig tiny();
 ModelConfig small();
 /// The demo model's architecture for real time on 2 CPU cores: `small`'s transformer depth on
 /// hidden_dim 64 (layer1 planes 16), a point transformer with FFN 128 and fusion branches of 16
-/// channels; about a fifth of `small`'s work per frame. No official counterpart.
+/// channels; about a fifth of `small`'s multiply-adds per frame, half its time on 2 CPU cores
+/// (docs/benchmarks.md). No official counterpart.
 ModelConfig fast();
 /// The preset called `name` ("vmt_r50", "vmt_r101", "tiny", "small", "fast"); throws
 /// vmt::Error(InvalidArgument).

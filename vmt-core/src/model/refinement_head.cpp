@@ -292,8 +292,8 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
 
 /// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
 /// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
-/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's first convolution
-/// is linear in its input, so it runs on the shared channels once per frame and on the own
+/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's
+/// first convolution is linear in its input, so it runs on the shared channels once per frame and on the own
 /// channels once per instance, instead of on all 69 channels K times (the same sums, in another
 /// order: equal to fp32 rounding).
 torch::Tensor fuse_branches(VmtModelImpl& m, const torch::Tensor& shared, const torch::Tensor& own) {

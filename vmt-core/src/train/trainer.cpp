@@ -149,8 +149,9 @@ LossTerms Trainer::losses_of(const Clip& clip) {
   terms["total"] = terms["total"] + aux;
   if (refine_.enabled && match.query_indices.numel() > 0) {
     // QSG draws from (run seed, step) only, like the clips: a resumed run repeats it.
-    const model::PointSampling sampling{
-        refine_.qsg_points, state_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(state_.step)};
+    model::PointSampling sampling;
+    sampling.qsg_budget = refine_.qsg_points;
+    sampling.qsg_seed = state_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(state_.step);
     model::RefinementTrace trace;
     model::refine_masks(model_, out, clip.frames, match.query_indices, &trace, sampling);
     const auto targets = clip.targets.masks.index_select(0, match.target_indices.to(device_));

@@ -7,14 +7,17 @@
 // Each setting runs --repeats times after a warm-up and prints the median and the minimum, the
 // per-stage times of the median run and peak memory. With --compare, the engine's all-frames mode
 // (final masks of every frame of every tube, association on them: the path before the real-time
-// engine) runs in the same process, alternating with the default path, and the ratio is printed.
+// engine) runs in the same process, alternating with the default path, and the ratio is printed;
+// with --compare-workers the reference is the same engine with one CPU worker (--workers N:
+// EngineOptions::cpu_workers of the measured one, default auto).
 //
 //   bench-engine [--model FILE | --preset vmt_r50] [--size 640x360] [--input-size N]
 //                (--input-size, --point-limit: default the model file's preference, else 360 / exact)
 //                [--raw FILE] [--device auto|cpu|cuda:N] [--precision fp32|fp16|bf16]
 //                [--mode both|offline|online] [--clip 40] [--overlap 10] [--clips 2]
 //                [--tubes 1,10,30] [--steps 5] [--repeats 3] [--point-limit N] [--compare]
-//                [--padded-points] [--device-selection] [--threads N]
+//                [--padded-points] [--device-selection] [--threads N] [--workers N]
+//                [--compare-workers]
 // --padded-points: EngineOptions::padded_points (static point shapes, no host sync: CUDA graphs).
 // --device-selection: EngineOptions::device_selection (the instance selection on the device).
 // --raw: frames from a file of raw RGB24 frames of --size (e.g. a video decoded by
@@ -54,8 +57,10 @@ struct Options {
                      mode = "both";
   int width = 640, height = 360, input_size = -1;  // -1: the model's
   int clip = 40, overlap = 10, clips = 2, steps = 5, repeats = 3, point_limit = -1, threads = 0;
+  int workers = 0;  // EngineOptions::cpu_workers (0 = auto)
   std::vector<int> tubes{1, 10, 30};
   bool compare = false, padded_points = false, device_selection = false;
+  bool compare_workers = false;  // the reference: the same engine with one CPU worker
 };
 
 double now_ms() {
@@ -236,7 +241,9 @@ void measure(const char* label, const Run& run, vmt::Engine& engine, vmt::Engine
   if (!reference) return;
   const auto t = summarise(theirs);
   std::sort(ratios.begin(), ratios.end());
-  std::printf("  all-frames path (before)        %9.2f ms median, %9.2f min\n", t.median, t.minimum);
+  std::printf("  %-31s %9.2f ms median, %9.2f min\n",
+              opt.compare_workers ? "one CPU worker" : "all-frames path (before)", t.median,
+              t.minimum);
   print_stages(t.stages);
   std::printf("  speed-up, pairwise              %9.2fx median, %.2fx min, %.2fx max\n",
               ratios[ratios.size() / 2], ratios.front(), ratios.back());
@@ -259,6 +266,7 @@ void run(const Options& opt, const std::string& model_path) {
   o.padded_points = opt.padded_points;
   o.device_selection = opt.device_selection;
   o.threads = opt.threads;
+  o.cpu_workers = opt.workers;
   o.stage_timings = true;
   const auto device = vmt::resolve_device(o.device);
   int longest = opt.clips * (opt.clip - opt.overlap) + opt.overlap;
@@ -274,13 +282,16 @@ void run(const Options& opt, const std::string& model_path) {
   if (opt.compare) {
     o.mask_scope = vmt::MaskScope::AllFrames;
     reference = std::make_unique<vmt::Engine>(o);
+  } else if (opt.compare_workers) {
+    o.cpu_workers = 1;
+    reference = std::make_unique<vmt::Engine>(o);
   }
   std::printf("model %s (%s), frames %dx%d%s, input shorter edge %d, %s, %s, %d thread(s), "
-              "points per frame %s%s, %d repeat(s)\n",
+              "%d CPU worker(s), points per frame %s%s, %d repeat(s)\n",
               engine.model().name.c_str(), engine.model().architecture.c_str(), opt.width,
               opt.height, opt.raw.empty() ? " synthetic" : (" from " + opt.raw).c_str(),
               engine.settings().input_size, vmt::describe_device(device).c_str(),
-              opt.precision.c_str(), at::get_num_threads(),
+              opt.precision.c_str(), at::get_num_threads(), engine.settings().cpu_workers,
               engine.settings().point_limit > 0 ? std::to_string(engine.settings().point_limit).c_str()
                                                 : "exact",
               opt.padded_points ? (opt.device_selection ? " (padded, device selection)" : " (padded)")
@@ -314,7 +325,7 @@ int usage() {
                "                    [--mode both|offline|online] [--clip C] [--overlap O]\n"
                "                    [--clips N] [--tubes 1,10,30] [--steps N] [--repeats N]\n"
                "                    [--point-limit N] [--padded-points] [--device-selection]\n"
-               "                    [--compare] [--threads N]\n");
+               "                    [--compare | --compare-workers] [--threads N] [--workers N]\n");
   return 2;
 }
 
@@ -328,6 +339,8 @@ int main(int argc, char** argv) {
     const std::string key = argv[i];
     if (key == "--compare") {
       opt.compare = true;
+    } else if (key == "--compare-workers") {
+      opt.compare_workers = true;
     } else if (key == "--padded-points") {
       opt.padded_points = true;
     } else if (key == "--device-selection") {
@@ -365,6 +378,8 @@ int main(int argc, char** argv) {
     num("--repeats", opt.repeats);
     num("--point-limit", opt.point_limit);
     num("--threads", opt.threads);
+    num("--workers", opt.workers);
+    if (opt.compare && opt.compare_workers) return usage();
     if (opt.repeats < 1 || opt.steps < 1 || opt.clips < 1 || opt.overlap >= opt.clip) return usage();
     if (!opt.model.empty()) {
       run(opt, opt.model);

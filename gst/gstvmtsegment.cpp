@@ -59,6 +59,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_PRECISION GST_VMT_SEGMENT_PRECISION_FP32
 #define DEFAULT_MAX_LAG 2
 #define DEFAULT_POINT_LIMIT 0
+#define DEFAULT_CPU_WORKERS 0
 #define DEFAULT_INSTANCES GST_VMT_SEGMENT_INSTANCES_PER_OBJECT
 #define DEFAULT_ANALYTICS_META TRUE
 #define MAX_TUBE_LENGTH 1000
@@ -67,6 +68,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define MAX_INPUT_SIZE 4096
 #define MAX_MAX_LAG 1000
 #define MAX_POINT_LIMIT 12000
+#define MAX_CPU_WORKERS 256
 
 enum {
   PROP_0,
@@ -84,6 +86,7 @@ enum {
   PROP_PRECISION,
   PROP_MAX_LAG,
   PROP_POINT_LIMIT,
+  PROP_CPU_WORKERS,
   PROP_INSTANCES,
   PROP_ANALYTICS_META,
   PROP_ACTIVE_DEVICE,
@@ -110,6 +113,7 @@ struct Settings {
   GstVmtSegmentPrecision precision = DEFAULT_PRECISION;
   guint max_lag = DEFAULT_MAX_LAG;
   guint point_limit = DEFAULT_POINT_LIMIT;
+  guint cpu_workers = DEFAULT_CPU_WORKERS;
   GstVmtSegmentInstances instances = DEFAULT_INSTANCES;
   /* The properties whose value the user set; the model file's preference (then the built-in
    * default) applies to the others that it covers (input-size, score-threshold, max-instances,
@@ -137,6 +141,7 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   if (user(PROP_MAX_INSTANCES)) out.engine.max_instances = static_cast<int>(s.max_instances);
   if (user(PROP_SCORE_THRESHOLD)) out.engine.score_threshold = static_cast<float>(s.score_threshold);
   if (user(PROP_POINT_LIMIT)) out.engine.point_limit = static_cast<int>(s.point_limit);
+  out.engine.cpu_workers = static_cast<int>(s.cpu_workers);
   out.engine.selection = s.instances == GST_VMT_SEGMENT_INSTANCES_TOP_PAIRS
                              ? vmt::InstanceSelection::TopPairs
                              : vmt::InstanceSelection::PerObject;
@@ -828,6 +833,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_PRECISION: s.precision = static_cast<GstVmtSegmentPrecision>(g_value_get_enum(value)); break;
     case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
     case PROP_POINT_LIMIT: s.point_limit = g_value_get_uint(value); break;
+    case PROP_CPU_WORKERS: s.cpu_workers = g_value_get_uint(value); break;
     case PROP_INSTANCES: s.instances = static_cast<GstVmtSegmentInstances>(g_value_get_enum(value)); break;
     case PROP_ANALYTICS_META: s.analytics_meta = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
@@ -855,6 +861,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_PRECISION: g_value_set_enum(value, s.precision); break;
     case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
     case PROP_POINT_LIMIT: g_value_set_uint(value, s.point_limit); break;
+    case PROP_CPU_WORKERS: g_value_set_uint(value, s.cpu_workers); break;
     case PROP_INSTANCES: g_value_set_enum(value, s.instances); break;
     case PROP_ANALYTICS_META: g_value_set_boolean(value, s.analytics_meta); break;
     case PROP_ACTIVE_DEVICE:
@@ -956,6 +963,20 @@ static void install_properties(GObjectClass* gobject_class) {
                         "most (its cost grows with their square); 0 = exact, the model's own "
                         "limit (official 12000)",
                         0, MAX_POINT_LIMIT, DEFAULT_POINT_LIMIT, rw));
+  /**
+   * GstVmtSegment:cpu-workers:
+   *
+   * On the CPU, the threads that run independent parts of an inference step side by side: an
+   * offline clip's new frames through the backbone and its frames through the refinement, in an
+   * online step the association's masks beside the refinement and the refinement's fusion
+   * branches. 0 picks the machine's cores divided by LibTorch's intra-op threads (2 on a 2-core
+   * machine). The results do not depend on it beyond float rounding. Ignored on a GPU.
+   */
+  g_object_class_install_property(gobject_class, PROP_CPU_WORKERS,
+      g_param_spec_uint("cpu-workers", "CPU workers",
+                        "CPU only: threads that run independent parts of a step (frames, "
+                        "fusion branches) side by side; 0 = auto (cores / intra-op threads)",
+                        0, MAX_CPU_WORKERS, DEFAULT_CPU_WORKERS, rw));
   g_object_class_install_property(gobject_class, PROP_INSTANCES,
       g_param_spec_enum("instances", "Instances",
                         "Which instances are reported: one per object with its best class (its "

@@ -69,7 +69,9 @@ const GstVmtFrameMeta* expect_output_frame(GstBuffer* out, guint64 i) {
   EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT), i % 7 == 0);
   const GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
   EXPECT_NE(meta, nullptr) << "frame " << i;
-  if (meta) EXPECT_EQ(meta->frame_index, i);
+  if (meta) {
+    EXPECT_EQ(meta->frame_index, i);
+  }
   return meta;
 }
 

@@ -410,6 +410,60 @@ TEST(EngineOnline, FastPresetEmittedFramesEqualWholeTubeRefinement) {
   EXPECT_GT(clips.instances, 0);
 }
 
+// EngineOptions::cpu_workers: online steps (the association's coarse masks beside the
+// refinement, its fusion branches side by side) give the same bits as one worker; offline clips
+// (new frames through the backbone in several batches, frames refined side by side) the same
+// instances to fp32 rounding of the batches. Three workers: more than the 2-core machines' pool
+// has threads, and clips whose new frames do not split evenly.
+TEST(EngineRun, CpuWorkersGiveTheSameInstances) {
+  auto o = cpu_options(vmt_test::make_model_file("fast"));
+  o.max_instances = 5;
+  o.cpu_workers = 1;
+  Engine one(o);
+  o.cpu_workers = 3;
+  Engine three(o);
+  EXPECT_EQ(one.settings().cpu_workers, 1);
+  EXPECT_EQ(three.settings().cpu_workers, 3);
+  const auto pictures = vmt_test::make_clip(16, 48, 40, PixelFormat::RGB);
+  const auto all = vmt_test::views(pictures);
+
+  vmt_test::Comparison online;
+  constexpr int kTube = 4;
+  for (int step = 0; step < 12; ++step) {
+    const int begin = std::max(0, step - kTube + 1);
+    const vmt::TubeInput input{begin, std::span(all).subspan(begin, step - begin + 1),
+                               {step, step + 1}};
+    const auto slot = static_cast<std::size_t>(step - begin);
+    vmt_test::compare_frame(one.run_tube(input), three.run_tube(input), slot, slot,
+                            "step " + std::to_string(step), online);
+  }
+  EXPECT_EQ(online.mismatches, 0) << online.first_mismatch;
+  EXPECT_GT(online.instances, 0);
+
+  one.clear_cache();
+  three.clear_cache();
+  vmt_test::Comparison offline;
+  int emitted = 0;
+  for (int begin = 0; emitted < 16; begin += 5) {  // clips of 8 overlapping by 3
+    const int end = std::min(16, begin + 8);
+    const vmt::TubeInput input{begin, std::span(all).subspan(begin, end - begin), {emitted, end}};
+    const auto a = one.run_tube(input), b = three.run_tube(input);
+    for (int f = emitted; f < end; ++f) {
+      const auto slot = static_cast<std::size_t>(f - begin);
+      vmt_test::compare_frame(a, b, slot, slot, "frame " + std::to_string(f), offline);
+    }
+    emitted = end;
+  }
+  EXPECT_EQ(offline.frames_compared, 16);
+  EXPECT_EQ(offline.count_mismatches, 0) << offline.first_mismatch;
+  EXPECT_LE(offline.max_score_difference, 1e-4);
+  EXPECT_GE(offline.min_mask_iou, 0.98);
+  EXPECT_GT(offline.instances, 0);
+
+  o.cpu_workers = -1;
+  expect_error([&] { Engine e(o); }, ErrorCode::InvalidArgument, "cpu_workers must be 0 (auto)");
+}
+
 // The feature cache (one new frame per online step, the rest reused) against recomputing every
 // frame as one batch each step: the same instances to fp32 rounding, and at most one tube of
 // frames kept.

@@ -95,6 +95,15 @@ struct EngineOptions {
   /// least 1), which leaves a core to the rest of a pipeline (decoding, drawing, encoding);
   /// OpenMP threads that must wait for a busy core slow every parallel region down many times.
   int threads = 0;
+  /// CPU threads that run independent pieces of a step side by side, each piece on one of them
+  /// with `threads` intra-op threads: an offline clip's new frames through the backbone (in as
+  /// many batches) and its frames through the refinement, or, in an online step, the
+  /// association's coarse masks beside the refinement and its fusion branches. Small models'
+  /// operations are too short for the intra-op pool to split well; whole pieces are not.
+  /// 0 = auto: the cores divided by `threads` (2 on a 2-core machine), at least 1; 1 = all in
+  /// the calling thread. The results do not depend on it bar fp32 rounding of the backbone's
+  /// batches (the refinement's are the same bits). CPU only.
+  int cpu_workers = 0;
   bool feature_cache = true;         ///< reuse per-frame backbone/encoder outputs across tubes
   MaskScope mask_scope = MaskScope::Emitted;
   /// Measure per-stage times (last_timings()); on CUDA this synchronises between stages.
@@ -109,6 +118,7 @@ struct EngineSettings {
   int point_limit = kExactPointLimit;
   InstanceSelection selection = InstanceSelection::TopPairs;
   int threads = 1;  ///< the intra-op threads in use
+  int cpu_workers = 1;  ///< EngineOptions::cpu_workers resolved (1 on a GPU)
   /// Settings that look wrong for this model (e.g. an input size far from the sizes it was
   /// trained on), one sentence each naming the setting, its value and the model's.
   std::vector<std::string> warnings;

@@ -83,6 +83,7 @@ void validate_options(const EngineOptions& o) {
           "score_threshold must be finite and >= 0");
   require(!o.point_limit || *o.point_limit >= 0, "point_limit must be >= 0 (0 = exact)");
   require(o.threads >= 0 && o.threads <= 1024, "threads must be 0 (auto) … 1024");
+  require(o.cpu_workers >= 0 && o.cpu_workers <= 1024, "cpu_workers must be 0 (auto) … 1024");
 }
 
 /// EngineOptions::threads resolved: 0 = OMP_NUM_THREADS where the user set it, else one less
@@ -98,6 +99,12 @@ int intra_op_threads(int requested) {
   return std::max(1, cores - 1);
 }
 
+/// EngineOptions::cpu_workers' auto value: the cores the intra-op threads leave room for.
+int cpu_workers_for(int intra_op_threads) {
+  const auto cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(1, intra_op_threads));
+}
+
 /// The options with every unset value taken from the model file, else the built-in default, and
 /// a warning for an input size far from the sizes the model was trained on.
 EngineSettings resolve_settings(const EngineOptions& o, const ModelInfo& model) {
@@ -109,6 +116,7 @@ EngineSettings resolve_settings(const EngineOptions& o, const ModelInfo& model) 
   s.point_limit = o.point_limit.value_or(d.point_limit.value_or(kExactPointLimit));
   s.selection = o.selection;
   s.threads = intra_op_threads(o.threads);
+  s.cpu_workers = o.cpu_workers > 0 ? o.cpu_workers : cpu_workers_for(s.threads);
   // Far = more than 1.5 times outside the trained range: the model has not seen such scales.
   const auto lo = d.trained_min_size.value_or(d.input_size.value_or(0));
   const auto hi = d.trained_max_size.value_or(d.input_size.value_or(0));
@@ -185,6 +193,7 @@ Engine::Impl::Impl(const EngineOptions& o)
   info.labels = loaded.header.labels;
   info.defaults = loaded.header.defaults;
   settings = resolve_settings(o, info);
+  if (device_spec.kind == DeviceKind::Cuda) settings.cpu_workers = 1;
   at::set_num_threads(settings.threads);
   if (device_spec.kind != DeviceKind::Cuda) engine::keep_cpu_heap();
   module = loaded.module;
@@ -293,7 +302,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
 
   auto& detector = engine::detector_of(module);
   const auto encoded = encoder.encode(detector, input.first_frame, count, new_images, missing,
-                                      mask_begin, mask_end);
+                                      mask_begin, mask_end, settings.cpu_workers);
   timings.frames_encoded = static_cast<std::int64_t>(missing.size());
   mark(&StageTimings::encode_ms, since);
 
@@ -308,6 +317,7 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   request.point_limit = settings.point_limit;
   request.padded_points = options.padded_points;
   request.device_selection = options.device_selection;
+  request.cpu_workers = settings.cpu_workers;
   model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
   const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
                                      options.stage_timings ? &tube_stages : nullptr);

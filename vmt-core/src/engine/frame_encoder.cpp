@@ -2,9 +2,26 @@
 
 #include <algorithm>
 
+#include "../model/parallel_tasks.h"
+
 namespace vmt::engine {
 
 namespace {
+
+/// encode_frames of `images` in `workers` consecutive batches side by side on the CPU (a batch
+/// of frames keeps one thread busy; its layers are too small to split well), else one batch.
+model::FrameFeatures encode_batches(model::VmtDetector& detector, const torch::Tensor& images,
+                                    int workers) {
+  const auto n = images.size(0);
+  const auto batches = images.device().is_cpu() ? std::min<std::int64_t>(workers, n) : 1;
+  if (batches <= 1) return detector->encode_frames(images);
+  std::vector<model::FrameFeatures> parts(static_cast<std::size_t>(batches));
+  model::run_tasks(batches, workers, [&](std::int64_t b) {
+    const auto begin = b * n / batches, end = (b + 1) * n / batches;
+    parts[static_cast<std::size_t>(b)] = detector->encode_frames(images.slice(0, begin, end));
+  });
+  return model::FrameFeatures::cat(parts);
+}
 
 /// A frame's features as the cache keeps them (see the header).
 model::FrameFeatures cached_copy(model::FrameFeatures f, bool keep_refinement_inputs) {
@@ -35,9 +52,9 @@ std::vector<std::int64_t> FrameEncoder::missing(std::int64_t first_frame, std::i
 EncodedTube FrameEncoder::encode(model::VmtDetector& detector, std::int64_t first_frame,
                                  std::int64_t count, const torch::Tensor& images,
                                  const std::vector<std::int64_t>& missing, std::int64_t mask_begin,
-                                 std::int64_t mask_end) {
+                                 std::int64_t mask_end, int cpu_workers) {
   model::FrameFeatures batch;
-  if (!missing.empty()) batch = detector->encode_frames(images);
+  if (!missing.empty()) batch = encode_batches(detector, images, cpu_workers);
   auto batch_row = [&](std::int64_t frame) {  // row of `batch` holding tube frame `frame`
     return std::lower_bound(missing.begin(), missing.end(), frame) - missing.begin();
   };

@@ -41,10 +41,12 @@ class FrameEncoder {
 
   /// The features of the whole tube, in order, and those of its mask frames. `images`
   /// [N, 3, h, w] is the model input of the `missing` frames (as missing() returned them), on the
-  /// model's device. Afterwards the cache holds exactly this tube's frames.
+  /// model's device. Afterwards the cache holds exactly this tube's frames. cpu_workers: on the
+  /// CPU the frames are encoded in that many batches side by side (model::run_tasks; the
+  /// features equal one batch's to fp32 rounding).
   EncodedTube encode(model::VmtDetector& detector, std::int64_t first_frame, std::int64_t count,
                      const torch::Tensor& images, const std::vector<std::int64_t>& missing,
-                     std::int64_t mask_begin, std::int64_t mask_end);
+                     std::int64_t mask_begin, std::int64_t mask_end, int cpu_workers = 1);
 
   /// Forgets every cached frame (flush, seek, caps change).
   void clear();

@@ -21,9 +21,11 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dynamic_conv.h"
+#include "parallel_tasks.h"
 #include "vmt/error.h"
 
 namespace vmt::model {
@@ -293,41 +295,57 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
 /// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
 /// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
 /// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's
-/// first convolution is linear in its input, so it runs on the shared channels once per frame and on the own
-/// channels once per instance, instead of on all 69 channels K times (the same sums, in another
-/// order: equal to fp32 rounding).
-torch::Tensor fuse_branches(VmtModelImpl& m, const torch::Tensor& shared, const torch::Tensor& own) {
-  const auto t = own.size(0), k = own.size(1), h = own.size(3), w = own.size(4);
-  const auto shared_channels = shared.size(1);
-  const auto own_flat = own.reshape({t * k, own.size(2), h, w});
-  torch::nn::Sequential* branches[] = {&m.conv_norm_relus_fuse_all_1, &m.conv_norm_relus_fuse_all_2,
-                                       &m.conv_norm_relus_fuse_all_3, &m.conv_norm_relus_fuse_all_4};
-  torch::Tensor sum;
-  for (auto* branch : branches) {
-    auto& first = (*branch)->at<torch::nn::Conv2dImpl>(0);
-    const auto dilation = (*first.options.dilation())[0];
-    const auto options = F::Conv2dFuncOptions().padding(dilation).dilation(dilation);
-    const auto& weight = first.weight;  // [32, 69, 3, 3] (official sizes)
-    const auto on_shared = F::conv2d(shared, weight.narrow(1, 0, shared_channels),
-                                     F::Conv2dFuncOptions(options).bias(first.bias));
-    const auto on_own = F::conv2d(own_flat, weight.narrow(1, shared_channels,
-                                                          weight.size(1) - shared_channels),
-                                  options);
+/// first convolution is linear in its input, so it runs on the shared channels once per frame and
+/// on the own channels once per instance, instead of on all 69 channels K times (the same sums,
+/// in another order: equal to fp32 rounding). The two halves are independent (the shared one
+/// waits for the point transformer, the own one does not), and so are the branches: on the CPU
+/// they run side by side (refine_masks), and the branches are summed in their order afterwards.
+struct FusionBranches {
+  static constexpr int kCount = 4;
+  torch::nn::Sequential* branch[kCount];
+
+  explicit FusionBranches(VmtModelImpl& m)
+      : branch{&m.conv_norm_relus_fuse_all_1, &m.conv_norm_relus_fuse_all_2,
+               &m.conv_norm_relus_fuse_all_3, &m.conv_norm_relus_fuse_all_4} {}
+
+  torch::nn::Conv2dImpl& layer(int i, int index) const {
+    return (*branch[i])->at<torch::nn::Conv2dImpl>(static_cast<std::size_t>(index));
+  }
+  F::Conv2dFuncOptions first_options(int i) const {
+    const auto dilation = (*layer(i, 0).options.dilation())[0];
+    return F::Conv2dFuncOptions().padding(dilation).dilation(dilation);
+  }
+  /// Branch i's first convolution on the shared channels, with its bias: [T, 32, H, W].
+  torch::Tensor on_shared(int i, const torch::Tensor& shared) const {
+    const auto& first = layer(i, 0);
+    return F::conv2d(shared, first.weight.narrow(1, 0, shared.size(1)),
+                     first_options(i).bias(first.bias));
+  }
+  /// Branch i's first convolution on the own channels: [T · K, 32, H, W].
+  torch::Tensor on_own(int i, const torch::Tensor& own_flat, std::int64_t shared_channels) const {
+    const auto& weight = layer(i, 0).weight;  // [32, 69, 3, 3] (official sizes)
+    return F::conv2d(own_flat,
+                     weight.narrow(1, shared_channels, weight.size(1) - shared_channels),
+                     first_options(i));
+  }
+  /// The rest of branch i (official indices 1 … 5): ReLU of the two halves' sum, 1×1 conv, ReLU,
+  /// 1×1 conv, ReLU.
+  torch::Tensor rest(int i, const torch::Tensor& on_shared, const torch::Tensor& on_own,
+                     std::int64_t t, std::int64_t k) const {
+    const auto h = on_own.size(2), w = on_own.size(3);
     auto x = F::relu(on_own.view({t, k, -1, h, w}) + on_shared.unsqueeze(1))
                  .view({t * k, -1, h, w});
-    // the rest of the branch (official indices 2 … 5): 1×1 conv, ReLU, 1×1 conv, ReLU
-    x = F::relu((*branch)->at<torch::nn::Conv2dImpl>(2).forward(x));
-    x = F::relu((*branch)->at<torch::nn::Conv2dImpl>(4).forward(x));
-    sum = sum.defined() ? sum + x : x;
+    x = F::relu(layer(i, 2).forward(x));
+    return F::relu(layer(i, 4).forward(x));
   }
-  return sum;
-}
+};
 
 }  // namespace
 
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
-                           RefinementTrace* trace, const PointSampling& sampling) {
+                           RefinementTrace* trace, const PointSampling& sampling,
+                           int cpu_workers) {
   auto& m = *model;
   const auto& c = m.config;
   const auto idx = query_indices.to(det.hs.device(), torch::kInt64);
@@ -354,41 +372,72 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   const auto params_refine = m.controller_refine->forward(hs);
   const auto layout = c.refine_head_layout();
 
-  // 1. stride-4 features
-  const auto [x_c, feats4] = stride4_features(m, det);  // [T, 64 | 8, H/4, W/4]
+  // Steps that do not wait for each other run side by side on the CPU (run_tasks; the same
+  // bits in any order): the RGB features beside steps 1–3, the instances' own fusion inputs
+  // beside the point transformer, then the fusion branches.
+  const int workers = det.c1.device().is_cpu() ? std::max(1, cpu_workers) : 1;
+  const FusionBranches fusion(m);
+  torch::Tensor x_c, inc, boundary, img;
+  run_tasks(2, workers, [&](std::int64_t task) {
+    if (task == 1) {  // the RGB encoding of the frames at stride 2
+      img = m.conv_norm_relus_fuse_img->forward(nearest(images, h2, w2));
+      return;
+    }
+    // 1. stride-4 features
+    torch::Tensor feats4;
+    std::tie(x_c, feats4) = stride4_features(m, det);  // [T, 64 | 8, H/4, W/4]
 
-  // 2. incoherent-level logits at stride 4: [rel. coords, sigmoid(coarse), features]
-  const auto cm = feats4.size(1);
-  const auto inc_in = at::cat({relative_coords(ref, h4, w4, 4, feats4.scalar_type()),
-                               nearest(coarse.sigmoid(), h4, w4).unsqueeze(2),
-                               feats4.unsqueeze(1).expand({t, k, cm, h4, w4})},
-                              2);
-  const auto inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, layout);
+    // 2. incoherent-level logits at stride 4: [rel. coords, sigmoid(coarse), features]
+    const auto cm = feats4.size(1);
+    const auto inc_in = at::cat({relative_coords(ref, h4, w4, 4, feats4.scalar_type()),
+                                 nearest(coarse.sigmoid(), h4, w4).unsqueeze(2),
+                                 feats4.unsqueeze(1).expand({t, k, cm, h4, w4})},
+                                2);
+    inc = dynamic_convs(inc_in.reshape({t, -1, h4, w4}), params_inc, layout);
 
-  // 3. incoherent points at stride 2 (union of the instance masks)
-  auto in_masks = nearest(inc.sigmoid(), h2, w2) > 0.5;  // [T, K, H/2, W/2]
-  if (sampling.in_union.defined()) in_masks = in_masks & sampling.in_union.view({1, k, 1, 1});
-  auto masks_hr = in_masks.to(inc.scalar_type()).sum(1, true);
-  masks_hr = masks_hr.clamp_max(1.0);
-  const auto boundary = incoherent_regions(masks_hr);  // [T, 1, H/2, W/2]
+    // 3. incoherent points at stride 2 (union of the instance masks)
+    auto in_masks = nearest(inc.sigmoid(), h2, w2) > 0.5;  // [T, K, H/2, W/2]
+    if (sampling.in_union.defined()) in_masks = in_masks & sampling.in_union.view({1, k, 1, 1});
+    auto masks_hr = in_masks.to(inc.scalar_type()).sum(1, true);
+    masks_hr = masks_hr.clamp_max(1.0);
+    boundary = incoherent_regions(masks_hr);  // [T, 1, H/2, W/2]
+  });
 
   // 4. point features: lay_hr1_c features everywhere, + conv1 and RGB features on the points,
-  //    then the point transformer over each frame's points
-  const auto img = m.conv_norm_relus_fuse_img->forward(nearest(images, h2, w2));
-  const auto hr =
-      nearest(F::relu(m.lay_hr1_c->forward(x_c)), h2, w2) + boundary * (det.c1 + img);
-  const auto points_hr = sampling.padded && sampling.qsg_budget == 0
-                             ? transform_points_padded(m, hr, boundary, point_limit, trace)
-                             : transform_points(m, hr, boundary, point_limit, sampling, trace);
+  //    then the point transformer over each frame's points, and the fusion's shared halves on
+  //    them; beside it, 5. the per-instance inputs [sigmoid(inc), sigmoid(coarse), box mask,
+  //    rel. coords] and the fusion's own halves
+  std::vector<torch::Tensor> on_shared, on_own;
+  run_tasks(2, workers, [&](std::int64_t task) {
+    if (task == 1) {
+      const auto own = at::cat({nearest(inc.sigmoid(), h2, w2).unsqueeze(2),
+                                nearest(coarse.sigmoid(), h2, w2).unsqueeze(2),
+                                box_masks(boxes, h2, w2).unsqueeze(2),
+                                relative_coords(ref, h2, w2, 2, inc.scalar_type())},
+                               2);  // [T, K, 5, H/2, W/2]
+      const auto own_flat = own.reshape({t * k, own.size(2), h2, w2});
+      for (int i = 0; i < FusionBranches::kCount; ++i)
+        on_own.push_back(fusion.on_own(i, own_flat, kPointDim));
+      return;
+    }
+    const auto hr =
+        nearest(F::relu(m.lay_hr1_c->forward(x_c)), h2, w2) + boundary * (det.c1 + img);
+    const auto points_hr = sampling.padded && sampling.qsg_budget == 0
+                               ? transform_points_padded(m, hr, boundary, point_limit, trace)
+                               : transform_points(m, hr, boundary, point_limit, sampling, trace);
+    for (int i = 0; i < FusionBranches::kCount; ++i)
+      on_shared.push_back(fusion.on_shared(i, points_hr));
+  });
 
-  // 5. per instance: fusion branches on [point features, sigmoid(inc), sigmoid(coarse), box mask,
-  //    rel. coords], controller_refine's dynamic convs, ×2
-  const auto own = at::cat({nearest(inc.sigmoid(), h2, w2).unsqueeze(2),
-                            nearest(coarse.sigmoid(), h2, w2).unsqueeze(2),
-                            box_masks(boxes, h2, w2).unsqueeze(2),
-                            relative_coords(ref, h2, w2, 2, inc.scalar_type())},
-                           2);  // [T, K, 5, H/2, W/2]
-  const auto fused = fuse_branches(m, points_hr, own);  // [T*K, 11, H/2, W/2]
+  // 5a. the rest of the four fusion branches, summed in order; controller_refine's dynamic
+  //     convs, ×2
+  std::vector<torch::Tensor> branch_out(FusionBranches::kCount);
+  run_tasks(FusionBranches::kCount, workers, [&](std::int64_t i) {
+    const auto b = static_cast<std::size_t>(i);
+    branch_out[b] = fusion.rest(static_cast<int>(i), on_shared[b], on_own[b], t, k);
+  });
+  auto fused = branch_out[0];  // [T*K, 11, H/2, W/2]
+  for (std::size_t i = 1; i < branch_out.size(); ++i) fused = fused + branch_out[i];
   const auto refined = dynamic_convs(fused.reshape({t, -1, h2, w2}), params_refine, layout);
   const auto up = aligned_bilinear(refined.reshape({t * k, 1, h2, w2}), 2);
 

@@ -136,9 +136,15 @@ struct PointSampling {
 /// Every frame is refined on its own (frames are the batch of every convolution, and the points
 /// of a frame only attend to each other): refining `detector.frames(b, e)` with
 /// `images.slice(0, b, e)` gives exactly rows b … e−1 of refining the whole clip.
+///
+/// cpu_workers: on the CPU, steps that do not wait for each other run on up to that many threads
+/// (run_tasks): the RGB features beside the incoherent regions, the instances' fusion inputs
+/// beside the point transformer, the four fusion branches. The logits are the same bits for any
+/// number.
 torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& detector,
                            const torch::Tensor& images, const torch::Tensor& query_indices,
-                           RefinementTrace* trace = nullptr, const PointSampling& sampling = {});
+                           RefinementTrace* trace = nullptr, const PointSampling& sampling = {},
+                           int cpu_workers = 1);
 
 /// Binary frame masks as the official tools/inference.py computes them: refined logits
 /// [K, T, H', W'] resized bilinearly (align_corners = false) to frame_height × frame_width, then

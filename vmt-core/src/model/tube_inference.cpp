@@ -4,9 +4,11 @@
 #include <ATen/ops/tensor.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "parallel_tasks.h"
 #include "vmt/error.h"
 
 namespace vmt::model {
@@ -68,14 +70,12 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
     if (r.coarse_logits.defined()) r.coarse_logits = r.coarse_logits.index_select(0, index);
   };
   StageClock clock(times, out.hs.device());
-  if (request.coarse_masks) result.coarse_logits = detector->coarse_mask_logits(out, queries);
-  clock.mark(&StageTimes::masks_ms);
-
   auto wanted = out.frames(request.mask_begin, request.mask_end);
   wanted.c1 = mask_features.c1;
   wanted.layer1 = mask_features.layer1;
   wanted.mask_feats_c = mask_features.mask_feats_c;
   if (!model->config.use_refinement) {
+    if (request.coarse_masks) result.coarse_logits = detector->coarse_mask_logits(out, queries);
     result.final_logits =
         result.coarse_logits.defined()
             ? result.coarse_logits.slice(1, request.mask_begin, request.mask_end)
@@ -93,26 +93,54 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
   // length, and on the CPU small enough for glibc to reuse instead of mapping and zeroing fresh
   // pages for each (most of the system time of offline clips before).
   // (no frame or one: nothing to split, and no mask features to size a chunk by)
-  const auto chunk = m <= 1                     ? m
+  const auto chunk = m <= 1                     ? std::max<std::int64_t>(m, 1)
                      : request.refine_chunk > 0 ? request.refine_chunk
                                                 : refine_chunk_frames(queries.size(0),
                                                                       mask_features.c1.size(2),
                                                                       mask_features.c1.size(3),
                                                                       queries.device().is_cpu());
-  if (chunk >= m) {
-    result.final_logits = refine_masks(model, wanted, mask_images, queries, nullptr, sampling);
+  const auto chunks = m <= chunk ? 1 : (m + chunk - 1) / chunk;
+  // Independent pieces, run side by side on the CPU: the association's coarse masks (task 0)
+  // and the refinement's chunks. With one chunk (an online step) the spare threads split its
+  // fusion branches instead; with several, each chunk runs on one thread.
+  const int workers = queries.device().is_cpu() ? std::max(1, request.cpu_workers) : 1;
+  const int inner_workers = chunks == 1 ? workers : 1;
+  const std::int64_t first_chunk = request.coarse_masks ? 1 : 0;
+  std::vector<torch::Tensor> parts(static_cast<std::size_t>(chunks));
+  std::vector<double> task_ms(static_cast<std::size_t>(first_chunk + chunks));
+  const auto parallel_start = std::chrono::steady_clock::now();
+  run_tasks(first_chunk + chunks, workers, [&](std::int64_t task) {
+    const auto started = std::chrono::steady_clock::now();
+    if (task < first_chunk) {
+      result.coarse_logits = detector->coarse_mask_logits(out, queries);
+      if (workers == 1) clock.mark(&StageTimes::masks_ms);  // in order (and on CUDA)
+    } else {
+      const auto begin = (task - first_chunk) * chunk, end = std::min(m, begin + chunk);
+      parts[static_cast<std::size_t>(task - first_chunk)] =
+          chunks == 1 ? refine_masks(model, wanted, mask_images, queries, nullptr, sampling,
+                                     inner_workers)
+                      : refine_masks(model, wanted.frames(begin, end),
+                                     mask_images.slice(0, begin, end), queries, nullptr,
+                                     sampling, inner_workers);
+    }
+    task_ms[static_cast<std::size_t>(task)] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+  });
+  result.final_logits = chunks == 1 ? parts[0] : at::cat(parts, 1);
+  if (workers == 1) {
     clock.mark(&StageTimes::refine_ms);
-    finish(result);
-    return result;
+  } else if (times) {
+    // side by side: the span's wall time, split between the stages as their threads' times
+    const auto span = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                 parallel_start).count();
+    double busy = 0;
+    for (const auto ms : task_ms) busy += ms;
+    for (std::size_t i = 0; i < task_ms.size(); ++i) {
+      const auto share = busy > 0 ? span * task_ms[i] / busy : 0.0;
+      (i < static_cast<std::size_t>(first_chunk) ? times->masks_ms : times->refine_ms) += share;
+    }
   }
-  std::vector<torch::Tensor> parts;
-  for (std::int64_t begin = 0; begin < m; begin += chunk) {
-    const auto end = std::min(m, begin + chunk);
-    parts.push_back(refine_masks(model, wanted.frames(begin, end), mask_images.slice(0, begin, end),
-                                 queries, nullptr, sampling));
-  }
-  result.final_logits = at::cat(parts, 1);
-  clock.mark(&StageTimes::refine_ms);
   finish(result);
   return result;
 }

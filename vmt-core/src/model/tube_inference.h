@@ -47,6 +47,10 @@ struct TubeRequest {
   /// Mask frames refined at once: 0 = refine_chunk_frames() (other chunks give the same logits
   /// to fp32 rounding; tests set it).
   std::int64_t refine_chunk = 0;
+  /// On the CPU, threads that run independent pieces side by side (run_tasks): the association's
+  /// coarse masks beside the refinement, the refinement's frames (or, for one frame, its fusion
+  /// branches). The same results for any number; 1 = all on the caller's thread.
+  int cpu_workers = 1;
 };
 
 /// What one tube's inference produced, per distinct selected query (rows in the order of

@@ -293,14 +293,6 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
   return at::stack(frames);
 }
 
-/// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
-/// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
-/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's
-/// first convolution is linear in its input, so it runs on the shared channels once per frame and
-/// on the own channels once per instance, instead of on all 69 channels K times (the same sums,
-/// in another order: equal to fp32 rounding). The two halves are independent (the shared one
-/// waits for the point transformer, the own one does not), and so are the branches: on the CPU
-/// they run side by side (refine_masks), and the branches are summed in their order afterwards.
 /// A fusion convolution: on the CPU in fp32 in the channels-last layout, where oneDNN runs its
 /// direct kernels; these 3×3 convolutions with few channels (dilated up to 7) otherwise go through
 /// im2col and a GEMM, about 3× slower for the shared halves and 6× for the own ones at the demo
@@ -316,6 +308,14 @@ torch::Tensor fusion_conv(const torch::Tensor& x, const torch::Tensor& weight,
   return F::conv2d(x.contiguous(nhwc), weight.contiguous(nhwc), options).contiguous();
 }
 
+/// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
+/// [shared (64 channels, the same for every instance), own (5 channels per instance)]:
+/// shared [T, 64, H, W], own [T, K, 5, H, W] → [T · K, 11, H, W] (official sizes). Each branch's
+/// first convolution is linear in its input, so it runs on the shared channels once per frame and
+/// on the own channels once per instance, instead of on all 69 channels K times (the same sums,
+/// in another order: equal to fp32 rounding). The two halves are independent (the shared one
+/// waits for the point transformer, the own one does not), and so are the branches: on the CPU
+/// they run side by side (refine_masks), and the branches are summed in their order afterwards.
 struct FusionBranches {
   static constexpr int kCount = 4;
   torch::nn::Sequential* branch[kCount];

@@ -101,8 +101,9 @@ TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
                                                                       queries.device().is_cpu());
   const auto chunks = m <= chunk ? 1 : (m + chunk - 1) / chunk;
   // Independent pieces, run side by side on the CPU: the association's coarse masks (task 0)
-  // and the refinement's chunks. With one chunk (an online step) the spare threads split its
-  // fusion branches instead; with several, each chunk runs on one thread.
+  // and the refinement's chunks. With one chunk (an online step) the spare threads split the
+  // refinement's own independent steps instead (refine_masks); with several, each chunk runs on
+  // one thread.
   const int workers = queries.device().is_cpu() ? std::max(1, request.cpu_workers) : 1;
   const int inner_workers = chunks == 1 ? workers : 1;
   const std::int64_t first_chunk = request.coarse_masks ? 1 : 0;

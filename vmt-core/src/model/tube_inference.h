@@ -48,8 +48,9 @@ struct TubeRequest {
   /// to fp32 rounding; tests set it).
   std::int64_t refine_chunk = 0;
   /// On the CPU, threads that run independent pieces side by side (run_tasks): the association's
-  /// coarse masks beside the refinement, the refinement's frames (or, for one frame, its fusion
-  /// branches). The same results for any number; 1 = all on the caller's thread.
+  /// coarse masks beside the refinement, the refinement's frames (or, for one frame, its
+  /// independent steps: refine_masks). The same bits for any number; 1 = all on the caller's
+  /// thread.
   int cpu_workers = 1;
 };
 

@@ -21,6 +21,8 @@
 #   STEPS1 (10000: detector)  STEPS2 (40000: + refinement)  STEPS3 (10000: + refinement, lr / 10)
 #   SIZES (96:160:32)  MAX_SIZE (288)  EVAL_SIZE (128)  LR (2e-4)  LR_BACKBONE (1e-4)
 #   QSG_POINTS (3000: refinement points per clip, the official number; the CPU profile uses 1000)
+#   BATCH (1: clips per step, their gradients averaged; on the CPU they run side by side, one a
+#     core, so BATCH=4 with the steps ÷ 4 trains as many clips in less time: docs/training.md)
 #   SHORT_SIDE (180:360: training frames' shorter side)  HELDOUT_SIZE (480x360)
 #   TIME_LIMIT (0: none; seconds per training stage and invocation, then exit 75 = run again)
 #   EVALUATE (1; 0 = train, export and plot only)
@@ -44,7 +46,7 @@ cores="$(nproc)"
 if [[ "${TINY:-0}" == 1 ]]; then  # the smoke run: every step, minutes of CPU
   : "${TRAIN_VIDEOS:=6}" "${TRAIN_FRAMES:=8}" "${VALID_VIDEOS:=1}" "${HELDOUT_VIDEOS:=1}" "${EVAL_FRAMES:=6}"
   : "${STEPS1:=2}" "${STEPS2:=2}" "${STEPS3:=1}" "${SIZES:=64}" "${MAX_SIZE:=96}" "${EVAL_SIZE:=32}"
-  : "${SHORT_SIDE:=64:96}" "${HELDOUT_SIZE:=128x96}" "${QSG_POINTS:=300}"
+  : "${SHORT_SIDE:=64:96}" "${HELDOUT_SIZE:=128x96}" "${QSG_POINTS:=300}" "${BATCH:=2}"
 fi
 DEVICE="${DEVICE:-auto}" THREADS="${THREADS:-$cores}" JOBS="${JOBS:-$cores}"
 TRAIN_VIDEOS="${TRAIN_VIDEOS:-4000}" TRAIN_FRAMES="${TRAIN_FRAMES:-24}"
@@ -53,6 +55,7 @@ STEPS1="${STEPS1:-10000}" STEPS2="${STEPS2:-40000}" STEPS3="${STEPS3:-10000}"
 SIZES="${SIZES:-96:160:32}" MAX_SIZE="${MAX_SIZE:-288}" EVAL_SIZE="${EVAL_SIZE:-128}"
 LR="${LR:-2e-4}" LR_BACKBONE="${LR_BACKBONE:-1e-4}" TIME_LIMIT="${TIME_LIMIT:-0}" EVALUATE="${EVALUATE:-1}"
 SHORT_SIDE="${SHORT_SIDE:-180:360}" HELDOUT_SIZE="${HELDOUT_SIZE:-480x360}" QSG_POINTS="${QSG_POINTS:-3000}"
+BATCH="${BATCH:-1}"
 mkdir -p "$out"
 
 log() { echo "train-demo-model: $*" >&2; }
@@ -60,7 +63,7 @@ log() { echo "train-demo-model: $*" >&2; }
 # ---- machine ------------------------------------------------------------------------------------
 {
   echo "date: $(date -u +%FT%TZ)"
-  echo "host cores: $cores; threads: $THREADS; device: $DEVICE"
+  echo "host cores: $cores; threads: $THREADS; batch: $BATCH; device: $DEVICE"
   grep -m1 'model name' /proc/cpuinfo 2>/dev/null || true
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || echo "gpu: none"
   echo "commit: $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -120,7 +123,7 @@ run_stage() {
   log "$name: training to step $steps (from its checkpoint if there is one)"
   "$train" train --data "$data/randomised/train" -o "$model" --steps "$steps" --log "$csv" \
     --device "$DEVICE" --threads "$THREADS" --sizes "$SIZES" --max-size "$MAX_SIZE" --frames 5 \
-    --freeze-stem 0 --save-every 600 --time-limit "$TIME_LIMIT" --name vmt-demo "$@"
+    --freeze-stem 0 --save-every 600 --time-limit "$TIME_LIMIT" --name vmt-demo --batch "$BATCH" "$@"
   seconds=$(( $(date +%s) - started ))
   after="$(last_step "$csv")"
   echo "$name,$started,$seconds,$before,$after,$steps" >> "$out/timings.csv"

@@ -7,7 +7,7 @@
 //                   [--clip 0.1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every 300]
 //                   [--log loss.csv] [--resume 1] [--threads N] [--name NAME]
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
-//                   [--refine 1] [--qsg-points 3000]
+//                   [--refine 1] [--qsg-points 3000] [--batch 1] [--workers N]
 //   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
 //                   [--point-limit N] [--one-per-query 0|1]
 //   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -61,17 +63,25 @@ constexpr const char* kUsage =
       "      [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every SECONDS] [--log FILE.csv]\n"
       "      [--time-limit SECONDS] [--init FILE]\n"
       "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
+      "      [--batch 1] [--workers N]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
       "      [--point-limit N] [--one-per-query 0|1]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
-      "LibTorch's CPU threads for any command.\n"
+      "LibTorch's CPU threads for any command. --batch N: clips per step (their gradients\n"
+      "averaged); --workers W: how many of them run side by side, sharing the threads\n"
+      "(default: on the CPU as many as the batch and the threads allow, on CUDA 1).\n"
       "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
 
 int usage() {
   std::cerr << kUsage;
   return 2;
+}
+
+std::string batch_problem(const std::string& value) {
+  const long n = std::strtol(value.c_str(), nullptr, 10);
+  return n >= 1 && n <= 64 ? "" : "expects 1 to 64, not " + value;
 }
 
 /// The commands and their options: anything else is refused with exit status 2.
@@ -90,7 +100,8 @@ std::vector<vmt::cli::Command> commands() {
         {"freeze-stem", Kind::Flag}, device, {"seed", Kind::Integer},
         {"save-every", Kind::Number}, {"log"}, {"time-limit", Kind::Number},
         {"resume", Kind::Flag}, threads, {"name"}, {"refine", Kind::Flag},
-        {"qsg-points", Kind::Integer}}},
+        {"qsg-points", Kind::Integer}, {"batch", Kind::Integer, {}, batch_problem},
+        {"workers", Kind::Integer, {}, batch_problem}}},
       {"predict", 1, {{"data"}, {"output"}, size, {"top", Kind::Integer}, {"point-limit", Kind::Integer},
                    {"one-per-query", Kind::Flag}, device, threads}},
       {"score", 1,
@@ -182,10 +193,33 @@ vmt::train::Trainer make_trainer(const Args& a, const vmt::train::YtvisDataset& 
   return trainer;
 }
 
+/// How many clips of a step run side by side: --workers, else on the CPU as many as the batch
+/// and the threads (--threads, else the cores) allow, on CUDA one. The workers share the
+/// threads: each runs its clip on threads / workers intra-op threads (one clip keeps about one
+/// core busy at these model sizes, so a thread each is the fastest split).
+int train_workers(const Args& a, const torch::Device& device, std::int64_t batch) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = a.has("threads") ? static_cast<int>(a.get_num("threads", cores)) : cores;
+  int workers = 1;
+  if (a.has("workers")) {
+    workers = static_cast<int>(a.get_num("workers", 1));
+    if (workers > batch) {
+      throw vmt::cli::UsageError("--workers " + std::to_string(workers) + " is more than --batch " +
+                                 std::to_string(batch));
+    }
+  } else if (device.is_cpu()) {
+    workers = static_cast<int>(std::min<std::int64_t>(batch, threads));
+  }
+  if (workers > 1) torch::set_num_threads(std::max(1, threads / workers));
+  return workers;
+}
+
 int cmd_train(const Args& a) {
-  const auto data = open_data(a);
   const fs::path output = a.require("output");
   const auto device = pick_device(a.get("device", "auto"));
+  const auto batch = static_cast<std::int64_t>(a.get_num("batch", 1));
+  const int workers = train_workers(a, device, batch);
+  const auto data = open_data(a);
   const auto seed = static_cast<std::uint64_t>(a.get_num("seed", 0));
   const auto steps = static_cast<std::int64_t>(a.get_num("steps", 1000));
   const double save_every = a.get_num("save-every", 300);
@@ -205,7 +239,9 @@ int cmd_train(const Args& a) {
   }
   std::cerr << "vmt-train: " << data.videos().size() << " videos, " << data.labels().size()
             << " classes, preset " << trainer.header().config.preset << ", device " << device
-            << ", " << steps << " steps\n";
+            << ", " << steps << " steps";
+  if (batch > 1) std::cerr << " of " << batch << " clips (" << workers << " side by side)";
+  std::cerr << "\n";
   const auto start = Clock::now();
   auto last_save = start;
   double avg = 0;
@@ -215,12 +251,12 @@ int cmd_train(const Args& a) {
   while (trainer.state().step < steps && !out_of_time()) {
     const auto t0 = Clock::now();
     auto rng = step_rng(trainer.state().seed, trainer.state().step);
-    const auto batch = data.sample(rng, clip);
-    const auto loss = trainer.step(batch);
+    const auto clips = data.sample_batch(rng, clip, batch);
+    const auto loss = trainer.step(clips, workers);
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     avg = avg == 0 ? dt : 0.95 * avg + 0.05 * dt;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    log_row(log, trainer.state().step, loss, elapsed, batch.frames.size(2), batch.frames.size(3));
+    log_row(log, trainer.state().step, loss, elapsed, clips[0].frames.size(2), clips[0].frames.size(3));
     progress(trainer.state().step, steps, loss, avg);
     if (std::chrono::duration<double>(Clock::now() - last_save).count() >= save_every) {
       trainer.save(output);

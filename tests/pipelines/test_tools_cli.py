@@ -57,6 +57,9 @@ def cases(folder):
             (["train", "--resume", "yes"], "--resume expects 0 or 1"),
             (["score", "m.safetensors", "--device", "tpu"], "--device: invalid device"),
             (["train", "--data"], "--data needs a value"),
+            (["train", "--batch", "0"], "--batch: expects 1 to 64, not 0"),
+            (["train", "--data", "d", "-o", out, "--batch", "2", "--workers", "3"],
+             "--workers 3 is more than --batch 2"),
         ]),
         ("vmt-synth", [TOOLS.get("vmt-synth")], [["--help"]], [
             (["--out", folder, "--bogus", "1"], "--bogus"),

@@ -4,7 +4,7 @@
 usage: check_train_recipe.py SCRIPT BUILD_DIR
 Runs the recipe on a few tiny videos into a temporary folder and checks what it leaves: the three
 data splits (randomised train/valid, held-out valid), three finished stages, an fp16 model file of
-at most 20 MB, one prediction per query (16 a video) on both held-out splits, scores.json with
+at most 20 MB (trained on batches of two clips), one prediction per query (16 a video) on both held-out splits, scores.json with
 class-agnostic Tube-Mask AP for both splits and per-class AP for the randomised one, timings and
 a PNG of the loss curves. Then runs it again (EVALUATE=0) and checks that nothing is trained twice (the
 loss logs keep their rows) while the model file is exported again.
@@ -45,7 +45,10 @@ def main():
     script, build = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "recipe"
-        run(script, build, out)
+        first = run(script, build, out)
+        # TINY's batch of 2 clips a step (their gradients averaged) reached every stage
+        if first.count("steps of 2 clips") != 3:
+            fail("the stages did not train batches of 2 clips:\n" + first[-2000:])
         for split in ("randomised/train", "randomised/valid", "heldout/valid"):
             data = json.loads((out / "data" / split / "instances.json").read_text())
             if not data["videos"] or not data["annotations"]:

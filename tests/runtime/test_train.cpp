@@ -1,4 +1,5 @@
-// The trainer (vmt-core/src/train): assignment, losses, checkpoints, resume, mask degradation.
+// The trainer (vmt-core/src/train): assignment, losses, batches of clips, checkpoints, resume,
+// mask degradation.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -345,6 +346,62 @@ TEST(TrainRefineLoss, StepTrainsTheRefinementHeadOnlyWhenEnabled) {
     EXPECT_EQ(!torch::equal(fusion, params["conv_norm_relus_fuse_all_1.0.weight"]), enabled);
     EXPECT_EQ(loss.at("refined_dice") > 0, enabled);
   }
+}
+
+/// The fixed clip mirrored left to right: other object positions, the same classes.
+Clip mirrored_clip() {
+  const auto clip = fixed_clip();
+  return {clip.frames.flip({-1}), targets_from_masks(clip.targets.labels, clip.targets.masks.flip({-1}))};
+}
+
+/// Every parameter of `a` equals the same parameter of `b`, bit for bit.
+bool same_weights(Trainer& a, Trainer& b) {
+  auto pb = b.model()->named_parameters();
+  for (const auto& item : a.model()->named_parameters()) {
+    if (!torch::equal(item.value(), pb[item.key()])) return false;
+  }
+  return true;
+}
+
+Trainer detector_trainer(std::uint64_t seed) {  // no refinement head: no QSG draw per clip
+  const auto header = tiny_header();
+  auto model = vmt::engine::init_model(header.config, seed);
+  apply_official_init(model);
+  RefineOptions refine;
+  refine.enabled = false;
+  return Trainer(model, header, torch::kCPU, {}, {}, {}, refine);
+}
+
+// A batch's update follows the mean of its clips' gradients: the same clip twice updates the
+// weights exactly as that clip alone, and a different second clip changes the update.
+TEST(TrainBatch, UpdatesWithTheMeanOfTheClipsGradients) {
+  torch::set_num_threads(1);
+  const std::vector<Clip> once = {fixed_clip()}, twice = {fixed_clip(), fixed_clip()},
+                          mixed = {fixed_clip(), mirrored_clip()};
+  auto a = detector_trainer(7), b = detector_trainer(7), c = detector_trainer(7);
+  for (int i = 0; i < 2; ++i) {
+    const auto la = a.step(once), lb = b.step(twice, 2);
+    EXPECT_EQ(la.at("total"), lb.at("total"));
+    c.step(mixed, 2);
+  }
+  EXPECT_TRUE(same_weights(a, b));
+  EXPECT_FALSE(same_weights(a, c));
+  EXPECT_EQ(b.state().step, 2);  // a batch is one step
+}
+
+// Running a batch's clips side by side gives the very update of running them one after the
+// other (refinement head included: each clip draws its own QSG points).
+TEST(TrainBatch, AnyWorkerCountGivesTheSameUpdate) {
+  torch::set_num_threads(1);
+  const std::vector<Clip> clips = {fixed_clip(), mirrored_clip(), fixed_clip()};
+  auto one = make_trainer(8), three = make_trainer(8);
+  for (int i = 0; i < 2; ++i) {
+    const auto l1 = one.step(clips, 1), l3 = three.step(clips, 3);
+    EXPECT_EQ(l1.at("total"), l3.at("total"));
+    EXPECT_EQ(l1.at("refined_dice"), l3.at("refined_dice"));
+  }
+  EXPECT_TRUE(same_weights(one, three));
+  EXPECT_THROW(one.step(std::vector<Clip>{}), vmt::Error);
 }
 
 // With two decoder layers the first layer's heads add their own matched losses ("aux"); the

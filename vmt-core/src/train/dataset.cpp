@@ -155,11 +155,31 @@ std::vector<std::int64_t> YtvisDataset::sample_frames(std::int64_t length, std::
 }
 
 Clip YtvisDataset::sample(std::mt19937_64& rng, const ClipOptions& options) const {
+  return sample_at(rng, options, std::nullopt);
+}
+
+std::vector<Clip> YtvisDataset::sample_batch(std::mt19937_64& rng, const ClipOptions& options,
+                                             std::int64_t count) const {
+  std::vector<Clip> clips;
+  std::int64_t shorter = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    clips.push_back(i == 0 ? sample_at(rng, options, std::nullopt, &shorter)
+                           : sample_at(rng, options, shorter));
+  }
+  return clips;
+}
+
+Clip YtvisDataset::sample_at(std::mt19937_64& rng, const ClipOptions& options,
+                             std::optional<std::int64_t> shorter_edge,
+                             std::int64_t* drawn_edge) const {
   const auto video = std::uniform_int_distribution<std::size_t>(0, videos_.size() - 1)(rng);
   const auto& v = videos_[video];
   const auto frames = sample_frames(static_cast<std::int64_t>(v.file_names.size()), options.frames, rng);
   const auto edges = options.shorter_edges.empty() ? official_shorter_edges() : options.shorter_edges;
-  const auto shorter = edges[std::uniform_int_distribution<std::size_t>(0, edges.size() - 1)(rng)];
+  const auto shorter = shorter_edge ? *shorter_edge
+                                     : edges[std::uniform_int_distribution<std::size_t>(
+                                           0, edges.size() - 1)(rng)];
+  if (drawn_edge != nullptr) *drawn_edge = shorter;
   const auto [h, w] = resized_size(v.height, v.width, shorter, options.max_longer_edge,
                                    options.size_multiple);
   const bool flip = std::bernoulli_distribution(options.flip_probability)(rng);

@@ -71,6 +71,12 @@ class YtvisDataset {
   /// sampled frame are dropped.
   Clip sample(std::mt19937_64& rng, const ClipOptions& options) const;
 
+  /// `count` clips for one data-parallel step, drawn as sample() draws them (the first is the
+  /// clip sample() would give) but all at the first one's shorter edge, so that they cost about
+  /// the same and the clips that run side by side finish together.
+  std::vector<Clip> sample_batch(std::mt19937_64& rng, const ClipOptions& options,
+                                 std::int64_t count) const;
+
   /// The clip of `video`'s frames `frame_indices` at `height` × `width`, optionally flipped,
   /// with no other augmentation.
   Clip load(std::size_t video, const std::vector<std::int64_t>& frame_indices,
@@ -78,6 +84,11 @@ class YtvisDataset {
             std::mt19937_64* degrade_rng = nullptr, const ClipOptions* options = nullptr) const;
 
  private:
+  /// sample() at `shorter_edge` (drawn from options.shorter_edges when absent, then written to
+  /// `drawn_edge` if given).
+  Clip sample_at(std::mt19937_64& rng, const ClipOptions& options,
+                 std::optional<std::int64_t> shorter_edge, std::int64_t* drawn_edge = nullptr) const;
+
   std::filesystem::path image_root_;
   std::vector<std::string> labels_;
   std::vector<VideoEntry> videos_;

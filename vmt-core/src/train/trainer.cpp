@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "vmt/error.h"
+#include "../model/parallel_tasks.h"
 #include "../weights/state_dict.h"
 
 namespace vmt::train {
@@ -38,6 +39,15 @@ torch::Tensor offset_grid(std::int64_t heads, std::int64_t levels, std::int64_t 
 bool is_trainable(const std::string& name, bool freeze_stem) {
   if (!freeze_stem || !contains(name, "detr.backbone.")) return true;
   return contains(name, "layer2") || contains(name, "layer3") || contains(name, "layer4");
+}
+
+/// Copies every parameter and buffer of `from` into `to` (same configuration, any devices).
+void copy_weights(const engine::Model& from, engine::Model& to) {
+  torch::NoGradGuard no_grad;
+  auto params = to->named_parameters();
+  for (const auto& item : from->named_parameters()) params[item.key()].copy_(item.value());
+  auto buffers = to->named_buffers();
+  for (const auto& item : from->named_buffers()) buffers[item.key()].copy_(item.value());
 }
 
 bool is_backbone(const std::string& name) { return contains(name, "detr.backbone."); }
@@ -107,6 +117,7 @@ Trainer::Trainer(engine::Model model, engine::ModelHeader header, const torch::D
     }
     (is_backbone(name) ? backbone : is_linear_proj(name) ? linear_proj : main).push_back(p);
     trainable_.push_back(p);
+    trainable_names_.push_back(name);
   }
   auto group = [&](std::vector<torch::Tensor> params, double lr) {
     auto o = std::make_unique<torch::optim::AdamWOptions>(lr);
@@ -128,8 +139,8 @@ const std::vector<std::string>& loss_term_names() {
   return names;
 }
 
-LossTerms Trainer::losses_of(const Clip& clip) {
-  auto& det = engine::detector_of(model_);
+LossTerms Trainer::losses_of(engine::Model& model, const Clip& clip, std::int64_t clip_index) {
+  auto& det = engine::detector_of(model);
   const auto out = det->forward(clip.frames);
   const auto q = out.pred_logits.size(1);
   const auto all = torch::arange(q, torch::TensorOptions().dtype(torch::kInt64).device(device_));
@@ -151,9 +162,10 @@ LossTerms Trainer::losses_of(const Clip& clip) {
     // QSG draws from (run seed, step) only, like the clips: a resumed run repeats it.
     model::PointSampling sampling;
     sampling.qsg_budget = refine_.qsg_points;
-    sampling.qsg_seed = state_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(state_.step);
+    sampling.qsg_seed = state_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(state_.step) +
+                        static_cast<std::uint64_t>(clip_index) * 0xD1B54A32D192ED03ULL;
     model::RefinementTrace trace;
-    model::refine_masks(model_, out, clip.frames, match.query_indices, &trace, sampling);
+    model::refine_masks(model, out, clip.frames, match.query_indices, &trace, sampling);
     const auto targets = clip.targets.masks.index_select(0, match.target_indices.to(device_));
     auto refine_terms = refinement_losses(trace, targets, refine_.weights);
     terms["total"] = terms["total"] + refine_terms.at("refine_total");
@@ -176,23 +188,80 @@ std::map<std::string, double> to_doubles(const LossTerms& terms) {
 }  // namespace
 
 std::map<std::string, double> Trainer::step(const Clip& clip) {
-  const Clip c = clip.to(device_);
+  return step(std::span<const Clip>(&clip, 1));
+}
+
+void Trainer::prepare_replicas(std::size_t count) {
+  while (replicas_.size() < count) {
+    engine::Model copy(header_.config);
+    copy->to(device_);
+    copy->train();
+    auto params = copy->named_parameters();
+    for (const auto& item : model_->named_parameters()) {
+      params[item.key()].set_requires_grad(item.value().requires_grad());
+    }
+    replicas_.push_back(copy);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    copy_weights(model_, replicas_[i]);
+    replicas_[i]->zero_grad();
+  }
+}
+
+std::map<std::string, double> Trainer::step(std::span<const Clip> clips, int workers) {
+  if (clips.empty()) throw Error(ErrorCode::InvalidArgument, "Trainer::step: no clips");
+  const auto count = clips.size();
   model_->train();
   optimizer_->zero_grad();
-  const auto terms = losses_of(c);
-  terms.at("total").backward();
+  prepare_replicas(count - 1);
+  auto model_for = [&](std::size_t clip) -> engine::Model& {
+    return clip == 0 ? model_ : replicas_[clip - 1];
+  };
+  std::vector<std::map<std::string, double>> losses(count);
+  model::run_tasks(static_cast<std::int64_t>(count), workers, [&](std::int64_t i) {
+    const auto index = static_cast<std::size_t>(i);
+    const auto terms = losses_of(model_for(index), clips[index].to(device_), i);
+    auto total = terms.at("total");
+    // the mean of the clips' losses (a batch of one as it always was)
+    (count == 1 ? total : total / static_cast<double>(count)).backward();
+    losses[index] = to_doubles(terms);
+  });
+  {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 1; i < count; ++i) {
+      auto params = model_for(i)->named_parameters();
+      for (std::size_t k = 0; k < trainable_.size(); ++k) {
+        const auto& grad = params[trainable_names_[k]].grad();
+        if (!grad.defined()) continue;
+        auto& mine = trainable_[k].mutable_grad();
+        if (mine.defined()) {
+          mine.add_(grad);
+        } else {
+          mine = grad.clone();
+        }
+      }
+    }
+  }
   if (optim_options_.clip_max_norm > 0) {
     torch::nn::utils::clip_grad_norm_(trainable_, optim_options_.clip_max_norm);
   }
   optimizer_->step();
   ++state_.step;
-  return to_doubles(terms);
+  auto mean = losses[0];
+  if (count > 1) {
+    for (auto& [name, value] : mean) {
+      double sum = 0;
+      for (const auto& l : losses) sum += l.at(name);
+      value = sum / static_cast<double>(count);
+    }
+  }
+  return mean;
 }
 
 std::map<std::string, double> Trainer::evaluate(const Clip& clip) {
   torch::NoGradGuard no_grad;
   const Clip c = clip.to(device_);
-  return to_doubles(losses_of(c));
+  return to_doubles(losses_of(model_, c));
 }
 
 std::filesystem::path Trainer::sidecar_path(const std::filesystem::path& path) {
@@ -207,13 +276,7 @@ void Trainer::save(const std::filesystem::path& path) const {
     engine::save_model(model_, header_, path);
   } else {
     auto copy = engine::Model(header_.config);
-    {
-      torch::NoGradGuard no_grad;
-      auto dst = copy->named_parameters();
-      for (const auto& item : model_->named_parameters()) dst[item.key()].copy_(item.value());
-      auto dst_b = copy->named_buffers();
-      for (const auto& item : model_->named_buffers()) dst_b[item.key()].copy_(item.value());
-    }
+    copy_weights(model_, copy);
     engine::save_model(copy, header_, path);
   }
   torch::serialize::OutputArchive archive;

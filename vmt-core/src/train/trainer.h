@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,15 @@ class Trainer {
   /// here). Returns the loss terms (detached, on the CPU, as doubles in a map).
   std::map<std::string, double> step(const Clip& clip);
 
+  /// One update on a batch of clips: the mean of their losses, so the mean of their gradients
+  /// (what data-parallel training over one clip per device averages), then clipping and one
+  /// AdamW update. Clip 0 runs on the model itself, each further clip on a copy of it with the
+  /// same weights; the copies' gradients are added to the model's in clip order, so every
+  /// `workers` count gives the same update. workers > 1 runs that many clips side by side
+  /// (model::run_tasks: worth it on the CPU, where one clip keeps only about one core busy).
+  /// Returns the mean of the clips' loss terms. A batch of one is step(clip).
+  std::map<std::string, double> step(std::span<const Clip> clips, int workers = 1);
+
   /// The losses of `clip` without updating (no gradient); model mode unchanged.
   std::map<std::string, double> evaluate(const Clip& clip);
 
@@ -91,7 +101,13 @@ class Trainer {
  private:
   /// All loss terms of a clip on the device: the detector's, then (when enabled) the
   /// refinement head's on the matched queries; "total" covers both.
-  LossTerms losses_of(const Clip& clip);
+  /// `clip_index` (the clip's place in its batch) varies the QSG draw between the clips of a
+  /// step; clip 0 draws what a batch of one draws.
+  LossTerms losses_of(engine::Model& model, const Clip& clip, std::int64_t clip_index = 0);
+
+  /// `count` copies of the model for clips 1…count of a batch (made on first use, parameters
+  /// frozen as in the model), their weights set to the model's and their gradients cleared.
+  void prepare_replicas(std::size_t count);
 
   engine::Model model_;
   engine::ModelHeader header_;
@@ -101,6 +117,8 @@ class Trainer {
   MatcherWeights matcher_weights_;
   RefineOptions refine_;
   std::vector<torch::Tensor> trainable_;
+  std::vector<std::string> trainable_names_;  ///< trainable_'s names, for the replicas
+  std::vector<engine::Model> replicas_;       ///< clips 1, 2, … of a batch
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   TrainState state_;
 };

@@ -8,9 +8,9 @@
 //                   [--log loss.csv] [--resume 1] [--threads N] [--name NAME]
 //                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
 //                   [--refine 1] [--qsg-points 3000] [--batch 1] [--workers N]
-//   vmt-train predict MODEL --data DIR -o results.json [--size 96] [--device D] [--top 10]
+//   vmt-train predict MODEL --data DIR -o results.json [--size S] [--device D] [--top 10]
 //                   [--point-limit N] [--one-per-query 0|1]
-//   vmt-train score MODEL --data DIR [--size 96] [--frames 5] [--clips 20] [--device D]
+//   vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]
 //   vmt-train export MODEL -o FILE [--half 1]     (fp16 copy of a checkpoint's model file)
 #include <torch/torch.h>
 
@@ -69,7 +69,8 @@ constexpr const char* kUsage =
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
-      "LibTorch's CPU threads for any command. --batch N: clips per step (their gradients\n"
+      "LibTorch's CPU threads for any command. --size S: the model's input size unless given.\n"
+      "--batch N: clips per step (their gradients\n"
       "averaged); --workers W: how many of them run side by side, sharing the threads\n"
       "(default: on the CPU as many as the batch and the threads allow, on CUDA 1).\n"
       "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
@@ -156,6 +157,28 @@ void log_row(const fs::path& path, std::int64_t step, const std::map<std::string
   out << ',' << elapsed << ',' << height << ',' << width << '\n';
 }
 
+/// Removes the rows of the CSV log after `step`: steps a stopped run logged after its last
+/// checkpoint, which the resumed run trains (and logs) again.
+void drop_rows_after(const fs::path& path, std::int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line, kept;
+  bool dropped = false;
+  while (std::getline(in, line)) {
+    const auto row_step = std::strtoll(line.c_str(), nullptr, 10);  // 0 for the header
+    if (row_step > step) {
+      dropped = true;
+      continue;
+    }
+    kept += line + '\n';
+  }
+  in.close();
+  if (!dropped) return;
+  const auto tmp = fs::path(path.string() + ".tmp");
+  std::ofstream(tmp) << kept;
+  fs::rename(tmp, path);
+}
+
 /// The per-step RNG: a function of (seed, step) only, so a resumed run draws the same clips.
 std::mt19937_64 step_rng(std::uint64_t seed, std::int64_t step) {
   std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
@@ -236,6 +259,7 @@ int cmd_train(const Args& a) {
   if (a.get("resume", "1") == "1" && fs::exists(output) && fs::exists(vmt::train::Trainer::sidecar_path(output))) {
     trainer.resume(output);
     std::cerr << "vmt-train: resumed " << output << " at step " << trainer.state().step << "\n";
+    drop_rows_after(log, trainer.state().step);
   }
   std::cerr << "vmt-train: " << data.videos().size() << " videos, " << data.labels().size()
             << " classes, preset " << trainer.header().config.preset << ", device " << device
@@ -290,7 +314,8 @@ int cmd_predict(const std::string& model_path, const Args& a) {
   vmt::EngineOptions options;
   options.model_path = model_path;
   options.device = vmt::parse_device(a.get("device", "auto"));
-  options.input_size = static_cast<int>(a.get_num("size", 96));
+  // without --size, the model file's own input size (as vmtsegment and vmt-segment-video)
+  if (a.has("size")) options.input_size = static_cast<int>(a.get_num("size", 96));
   options.max_instances = static_cast<int>(a.get_num("top", 10));
   options.point_limit = static_cast<int>(a.get_num("point-limit", 0));
   // --one-per-query 1: each query once with its best class (vmtsegment's per-object default)
@@ -344,7 +369,9 @@ int cmd_score(const std::string& model_path, const Args& a) {
   const auto device = pick_device(a.get("device", "auto"));
   auto loaded = load_on(model_path, device);
   auto& det = vmt::engine::detector_of(loaded.module);
-  const auto size = static_cast<std::int64_t>(a.get_num("size", 96));
+  // without --size, the model file's own input size (else 96, the old demo model's)
+  const auto size = static_cast<std::int64_t>(
+      a.get_num("size", loaded.header.defaults.input_size.value_or(96)));
   const auto frames = static_cast<std::int64_t>(a.get_num("frames", 5));
   const auto clips = static_cast<std::int64_t>(a.get_num("clips", 20));
   torch::NoGradGuard no_grad;

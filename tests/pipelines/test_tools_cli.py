@@ -161,5 +161,33 @@ def test_model_init_from_an_edited_config():
         assert result.returncode == 1 and "cannot be read" in result.stderr, result.stderr
 
 
+def test_train_resume_drops_the_rows_after_the_checkpoint():
+    """A stopped run logged steps after its last checkpoint; resumed, it trains them again and its
+    loss log holds each step once, in order (it held the stopped run's rows twice)."""
+    train, synth = TOOLS.get("vmt-train"), TOOLS.get("vmt-synth")
+    if train is None or synth is None:
+        return
+    with temporary_folder() as folder:
+        result = run([synth, "--out", folder, "--videos", "2", "--frames", "4", "--width", "64",
+                      "--height", "48", "--quiet"], timeout=120)
+        assert result.returncode == 0, result.stderr
+        model, log = os.path.join(folder, "m.safetensors"), os.path.join(folder, "loss.csv")
+        common = [train, "train", "--data", os.path.join(folder, "train"), "-o", model, "--log", log,
+                  "--preset", "fast", "--sizes", "32", "--max-size", "64", "--frames", "2",
+                  "--refine", "0", "--threads", "1"]
+        result = run([*common, "--steps", "2"], timeout=300)
+        assert result.returncode == 0, result.stderr
+        with open(log) as f:
+            rows = f.read().splitlines()
+        with open(log, "a") as f:  # what a run killed after step 2's checkpoint had logged
+            f.write(rows[-1].replace("2,", "3,", 1) + "\n" + rows[-1].replace("2,", "4,", 1) + "\n")
+        result = run([*common, "--steps", "3"], timeout=300)
+        assert result.returncode == 0 and "resumed" in result.stderr, result.stderr
+        with open(log) as f:
+            steps = [line.split(",")[0] for line in f.read().splitlines()]
+        assert steps == ["step", "1", "2", "3"], steps
+
+
 if __name__ == "__main__":
-    main([test_every_tool_answers_help_and_refuses_mistakes, test_model_init_from_an_edited_config])
+    main([test_every_tool_answers_help_and_refuses_mistakes, test_model_init_from_an_edited_config,
+          test_train_resume_drops_the_rows_after_the_checkpoint])

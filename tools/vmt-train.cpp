@@ -70,9 +70,9 @@ constexpr const char* kUsage =
       "  vmt-train export MODEL -o FILE [--half 1]\n"
       "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
       "LibTorch's CPU threads for any command. --size S: the model's input size unless given.\n"
-      "--batch N: clips per step (their gradients\n"
-      "averaged); --workers W: how many of them run side by side, sharing the threads\n"
-      "(default: on the CPU as many as the batch and the threads allow, on CUDA 1).\n"
+      "--batch N: clips per step (their gradients averaged); --workers W: how many of them run\n"
+      "side by side, sharing the threads (default: on the CPU as many as the batch and the\n"
+      "threads allow, on CUDA 1).\n"
       "exit status: 0 done, 1 failed (the message says why), 2 bad command line\n";
 
 int usage() {

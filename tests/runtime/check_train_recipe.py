@@ -3,11 +3,12 @@
 
 usage: check_train_recipe.py SCRIPT BUILD_DIR
 Runs the recipe on a few tiny videos into a temporary folder and checks what it leaves: the three
-data splits (randomised train/valid, held-out valid), three finished stages, an fp16 model file of
-at most 20 MB (trained on batches of two clips), one prediction per query (16 a video) on both held-out splits, scores.json with
-class-agnostic Tube-Mask AP for both splits and per-class AP for the randomised one, timings and
-a PNG of the loss curves. Then runs it again (EVALUATE=0) and checks that nothing is trained twice (the
-loss logs keep their rows) while the model file is exported again.
+data splits (randomised train/valid, held-out valid), three finished stages trained on batches of
+two clips, an fp16 model file of at most 20 MB, one prediction per query (16 a video) on both
+held-out splits, scores.json with class-agnostic Tube-Mask AP for both splits and per-class AP
+for the randomised one, timings and a PNG of the loss curves. Then runs it again (EVALUATE=0)
+and checks that nothing is trained twice (the loss logs keep their rows) while the model file is
+exported again.
 Exits 77 (skipped) when matplotlib, which draws the curves, is not importable.
 """
 import json

@@ -29,6 +29,7 @@
 #include <torch/utils.h>
 
 #include "cli_args.h"
+#include "cli_config.h"
 #include "cli_device.h"
 #include "engine/model_file.h"
 #include "engine/preprocess.h"
@@ -106,31 +107,6 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
-/// A ModelConfig from a JSON file (vmt-model config's output, edited): fields left out keep
-/// vmt_r50's values; errors name the file and the field.
-vmt::model::ModelConfig read_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw vmt::Error(vmt::ErrorCode::NotFound, "--config " + path + ": cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  vmt::model::ModelConfig config;
-  try {
-    config = vmt::model::config_from_json(text.str());
-  } catch (const vmt::Error& e) {
-    throw vmt::Error(e.code(), "--config " + path + ": " + e.what());
-  }
-  // an edited preset is no longer that preset (the class count comes from --labels anyway)
-  const auto names = vmt::model::preset_names();
-  if (std::find(names.begin(), names.end(), config.preset) == names.end()) {
-    config.preset.clear();
-  } else {
-    auto named = vmt::model::preset(config.preset);
-    named.num_classes = config.num_classes;
-    if (vmt::model::config_to_json(named) != vmt::model::config_to_json(config)) config.preset.clear();
-  }
-  return config;
-}
-
 int cmd_init(const Args& args) {
   const auto output = args.get("output", "");
   if (output.empty()) throw vmt::cli::UsageError("init needs -o FILE");
@@ -140,7 +116,7 @@ int cmd_init(const Args& args) {
     throw vmt::cli::UsageError("init takes --preset or --config, not both");
   }
   header.config = config_path.empty() ? vmt::model::preset(args.get("preset", "small"))
-                                      : read_config(config_path);
+                                      : vmt::cli::read_config(config_path);
   header.labels = split(args.get("labels", ""), ',');
   if (header.labels.empty()) header.labels = {"object"};
   // as the official YTVIS head: category c is logit c, logit 0 and the last one unused

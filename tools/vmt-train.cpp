@@ -1,7 +1,8 @@
 // vmt-train: trains the VMT detector on a YouTube-VIS-format set and writes model files the engine
 // loads (docs/training.md).
 //
-//   vmt-train train --data DIR -o model.safetensors [--preset small | --init FILE] [--steps N]
+//   vmt-train train --data DIR -o model.safetensors [--preset small | --config FILE.json |
+//                   --init FILE] [--steps N]
 //                   [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5]
 //                   [--degrade 0] [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4]
 //                   [--clip 0.1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every 300]
@@ -40,6 +41,7 @@
 #include "train/losses.h"
 #include "train/trainer.h"
 #include "cli_args.h"
+#include "cli_config.h"
 #include "cli_device.h"
 #include "model/config.h"
 #include "vmt/device.h"
@@ -57,18 +59,18 @@ using vmt::ErrorCode;
 
 constexpr const char* kUsage =
       "usage:\n"
-      "  vmt-train train --data DIR -o FILE [--preset small | --init FILE] [--steps N]\n"
-      "      [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5] [--degrade P]\n"
-      "      [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4] [--clip 0.1] [--freeze-stem 1]\n"
-      "      [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every SECONDS] [--log FILE.csv]\n"
-      "      [--time-limit SECONDS] [--init FILE]\n"
-      "      [--resume 0|1] [--threads N] [--name NAME] [--refine 0|1] [--qsg-points 3000]\n"
-      "      [--batch 1] [--workers N]\n"
+      "  vmt-train train --data DIR -o FILE [--preset small | --config FILE.json | --init FILE]\n"
+      "      [--steps N] [--frames 5] [--sizes 288:512:32] [--max-size 768] [--flip 0.5]\n"
+      "      [--degrade P] [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4] [--clip 0.1]\n"
+      "      [--freeze-stem 1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every SECONDS]\n"
+      "      [--log FILE.csv] [--time-limit SECONDS] [--resume 0|1] [--threads N] [--name NAME]\n"
+      "      [--refine 0|1] [--qsg-points 3000] [--batch 1] [--workers N]\n"
       "  vmt-train predict MODEL --data DIR -o results.json [--size S] [--top 10] [--device D]\n"
       "      [--point-limit N] [--one-per-query 0|1]\n"
       "  vmt-train score MODEL --data DIR [--size S] [--frames 5] [--clips 20] [--device D]\n"
       "  vmt-train export MODEL -o FILE [--half 1]\n"
-      "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --threads N sets\n"
+      "DIR holds instances.json and JPEGImages/ (vmt-synth's <out>/<split>). --config: a fresh\n"
+      "model of a custom architecture (vmt-model config's JSON, edited). --threads N sets\n"
       "LibTorch's CPU threads for any command. --size S: the model's input size unless given.\n"
       "--batch N: clips per step (their gradients averaged); --workers W: how many of them run\n"
       "side by side, sharing the threads (default: on the CPU as many as the batch and the\n"
@@ -94,7 +96,8 @@ std::vector<vmt::cli::Command> commands() {
   const Option size{"size", Kind::Integer};
   return {
       {"train", 0,
-       {{"data"}, {"output"}, {"preset", Kind::Choice, vmt::model::preset_names()}, {"init"},
+       {{"data"}, {"output"}, {"preset", Kind::Choice, vmt::model::preset_names()}, {"config"}, {"init"},
+
         {"steps", Kind::Integer}, {"frames", Kind::Integer}, {"sizes"}, {"max-size", Kind::Integer},
         {"flip", Kind::Number}, {"degrade", Kind::Number}, {"lr", Kind::Number},
         {"lr-backbone", Kind::Number}, {"weight-decay", Kind::Number}, {"clip", Kind::Number},
@@ -195,7 +198,8 @@ vmt::train::Trainer make_trainer(const Args& a, const vmt::train::YtvisDataset& 
     header = loaded.header;
     model = loaded.module;
   } else {
-    header.config = vmt::model::preset(a.get("preset", "small"));
+    header.config = a.has("config") ? vmt::cli::read_config(a.require("config"))
+                                    : vmt::model::preset(a.get("preset", "small"));
     header.config.num_classes = static_cast<std::int64_t>(data.labels().size()) + 1;
     header.labels = data.labels();
     model = vmt::engine::init_model(header.config, seed);
@@ -242,6 +246,9 @@ int cmd_train(const Args& a) {
   const auto device = pick_device(a.get("device", "auto"));
   const auto batch = static_cast<std::int64_t>(a.get_num("batch", 1));
   const int workers = train_workers(a, device, batch);
+  if (int{a.has("preset")} + int{a.has("config")} + int{a.has("init")} > 1) {
+    throw vmt::cli::UsageError("train takes one of --preset, --config and --init");
+  }
   const auto data = open_data(a);
   const auto seed = static_cast<std::uint64_t>(a.get_num("seed", 0));
   const auto steps = static_cast<std::int64_t>(a.get_num("steps", 1000));

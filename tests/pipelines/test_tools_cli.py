@@ -60,6 +60,8 @@ def cases(folder):
             (["train", "--batch", "0"], "--batch: expects 1 to 64, not 0"),
             (["train", "--data", "d", "-o", out, "--batch", "2", "--workers", "3"],
              "--workers 3 is more than --batch 2"),
+            (["train", "--data", "d", "-o", out, "--preset", "fast", "--init", "m.safetensors"],
+             "one of --preset, --config and --init"),
         ]),
         ("vmt-synth", [TOOLS.get("vmt-synth")], [["--help"]], [
             (["--out", folder, "--bogus", "1"], "--bogus"),
@@ -188,6 +190,37 @@ def test_train_resume_drops_the_rows_after_the_checkpoint():
         assert steps == ["step", "1", "2", "3"], steps
 
 
+def test_train_a_custom_architecture():
+    """vmt-train train --config: a fresh model of an edited preset's architecture (here two
+    decoder layers), trained and saved as a custom model; a broken file is refused naming it."""
+    train, synth, model = TOOLS.get("vmt-train"), TOOLS.get("vmt-synth"), TOOLS.get("vmt-model")
+    if train is None or synth is None or model is None:
+        return
+    import json
+    with temporary_folder() as folder:
+        result = run([synth, "--out", folder, "--videos", "1", "--frames", "3", "--width", "64",
+                      "--height", "48", "--quiet"], timeout=120)
+        assert result.returncode == 0, result.stderr
+        config = json.loads(run([model, "config", "--preset", "fast"], timeout=60).stdout)
+        assert config["dec_layers"] == 1, config
+        config.update(dec_layers=2)
+        edited = os.path.join(folder, "edited.json")
+        with open(edited, "w") as f:
+            json.dump(config, f)
+        out = os.path.join(folder, "m.safetensors")
+        common = [train, "train", "--data", os.path.join(folder, "train"), "-o", out, "--steps", "1",
+                  "--sizes", "32", "--max-size", "64", "--frames", "2", "--refine", "0",
+                  "--threads", "1"]
+        result = run([*common, "--config", edited], timeout=300)
+        assert result.returncode == 0, result.stderr
+        info = run([model, "info", out], timeout=60).stdout
+        assert '"dec_layers":2' in info and "preset:     custom\n" in info, info
+        with open(edited, "w") as f:
+            f.write("{not json")
+        result = run([*common, "--config", edited, "--resume", "0"], timeout=300)
+        assert result.returncode == 1 and "--config " + edited in result.stderr, result.stderr
+
+
 if __name__ == "__main__":
     main([test_every_tool_answers_help_and_refuses_mistakes, test_model_init_from_an_edited_config,
-          test_train_resume_drops_the_rows_after_the_checkpoint])
+          test_train_resume_drops_the_rows_after_the_checkpoint, test_train_a_custom_architecture])

@@ -7,7 +7,7 @@
 //                   [--degrade 0] [--lr 1e-4] [--lr-backbone 1e-5] [--weight-decay 1e-4]
 //                   [--clip 0.1] [--device auto|cpu|cuda[:N]] [--seed 0] [--save-every 300]
 //                   [--log loss.csv] [--resume 1] [--threads N] [--name NAME]
-//                   [--time-limit SECONDS] [--freeze-stem 1] [--init FILE]
+//                   [--time-limit SECONDS] [--freeze-stem 1]
 //                   [--refine 1] [--qsg-points 3000] [--batch 1] [--workers N]
 //   vmt-train predict MODEL --data DIR -o results.json [--size S] [--device D] [--top 10]
 //                   [--point-limit N] [--one-per-query 0|1]
@@ -96,9 +96,9 @@ std::vector<vmt::cli::Command> commands() {
   const Option size{"size", Kind::Integer};
   return {
       {"train", 0,
-       {{"data"}, {"output"}, {"preset", Kind::Choice, vmt::model::preset_names()}, {"config"}, {"init"},
-
-        {"steps", Kind::Integer}, {"frames", Kind::Integer}, {"sizes"}, {"max-size", Kind::Integer},
+       {{"data"}, {"output"}, {"preset", Kind::Choice, vmt::model::preset_names()}, {"config"},
+        {"init"}, {"steps", Kind::Integer}, {"frames", Kind::Integer}, {"sizes"},
+        {"max-size", Kind::Integer},
         {"flip", Kind::Number}, {"degrade", Kind::Number}, {"lr", Kind::Number},
         {"lr-backbone", Kind::Number}, {"weight-decay", Kind::Number}, {"clip", Kind::Number},
         {"freeze-stem", Kind::Flag}, device, {"seed", Kind::Integer},

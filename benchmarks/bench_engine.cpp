@@ -9,7 +9,10 @@
 // (final masks of every frame of every tube, association on them: the path before the real-time
 // engine) runs in the same process, alternating with the default path, and the ratio is printed;
 // with --compare-workers the reference is the same engine with one CPU worker (--workers N:
-// EngineOptions::cpu_workers of the measured one, default auto).
+// EngineOptions::cpu_workers of the measured one, default auto). --pipeline runs the online steps
+// through vmt::EnginePipeline (a step's masks on a worker thread beside the next step's decoding,
+// what vmtsegment does online); --compare-pipeline compares that with the same engine's steps one
+// after the other.
 //
 //   bench-engine [--model FILE | --preset vmt_r50] [--size 640x360] [--input-size N]
 //                (--input-size, --point-limit: default the model file's preference, else 360 / exact)
@@ -17,7 +20,7 @@
 //                [--mode both|offline|online] [--clip 40] [--overlap 10] [--clips 2]
 //                [--tubes 1,10,30] [--steps 5] [--repeats 3] [--point-limit N] [--compare]
 //                [--padded-points] [--device-selection] [--threads N] [--workers N]
-//                [--compare-workers]
+//                [--compare-workers] [--pipeline] [--compare-pipeline]
 // --padded-points: EngineOptions::padded_points (static point shapes, no host sync: CUDA graphs).
 // --device-selection: EngineOptions::device_selection (the instance selection on the device).
 // --raw: frames from a file of raw RGB24 frames of --size (e.g. a video decoded by
@@ -48,6 +51,7 @@
 #include "engine/model_file.h"
 #include "vmt/device.h"
 #include "vmt/engine.h"
+#include "vmt/engine_pipeline.h"
 #include "vmt/error.h"
 
 namespace {
@@ -61,6 +65,8 @@ struct Options {
   std::vector<int> tubes{1, 10, 30};
   bool compare = false, padded_points = false, device_selection = false;
   bool compare_workers = false;  // the reference: the same engine with one CPU worker
+  bool pipeline = false;          // online steps through EnginePipeline
+  bool compare_pipeline = false;  // the reference: the same engine's steps one after the other
 };
 
 double now_ms() {
@@ -176,12 +182,13 @@ void print_stages(const vmt::StageTimings& t) {
 
 using Views = std::vector<vmt::ImageView>;
 
-/// One measurement: ms per emitted frame and the per-emitted-frame stage times.
-using Run = std::function<std::pair<double, vmt::StageTimings>(vmt::Engine&)>;
+/// One measurement: ms per emitted frame and the per-emitted-frame stage times; `reference`:
+/// the run is the comparison's.
+using Run = std::function<std::pair<double, vmt::StageTimings>(vmt::Engine&, bool reference)>;
 
 /// Offline clips (the scheduler's arithmetic): clip k covers [k·(C−O), k·(C−O) + C).
 Run offline_run(const Options& opt, const Views& views) {
-  return [&opt, &views](vmt::Engine& engine) {
+  return [&opt, &views](vmt::Engine& engine, bool) {
     engine.clear_cache();
     vmt::StageTimings sum;
     int emitted = 0;
@@ -199,21 +206,25 @@ Run offline_run(const Options& opt, const Views& views) {
   };
 }
 
-/// Online steady state at tube length `tube`: fill the tube, then `steps` steps of one frame.
+/// Online steady state at tube length `tube`: fill the tube, then `steps` steps of one frame;
+/// with --pipeline (not for --compare-pipeline's reference) through an EnginePipeline, whose
+/// last result is waited for within the measured time.
 Run online_run(const Options& opt, const Views& views, int tube) {
-  return [&opt, &views, tube](vmt::Engine& engine) {
+  return [&opt, &views, tube](vmt::Engine& engine, bool reference) {
     engine.clear_cache();
-    for (int f = 0; f < tube; ++f) {  // the steps that fill the tube (not measured)
-      const int begin = std::max(0, f - tube + 1);
-      engine.run_tube({begin, std::span(views).subspan(begin, f - begin + 1), {f, f + 1}});
-    }
+    vmt::EnginePipeline steps(engine, opt.pipeline && !reference);
+    auto input = [&](int newest) {
+      const int begin = std::max(0, newest - tube + 1);
+      return vmt::TubeInput{begin, std::span(views).subspan(begin, newest - begin + 1),
+                            {newest, newest + 1}};
+    };
+    for (int f = 0; f < tube; ++f) steps.push(input(f));  // filling the tube (not measured)
     vmt::StageTimings sum;
     const double start = now_ms();
     for (int s = 0; s < opt.steps; ++s) {
-      const int newest = tube + s, begin = newest - tube + 1;
-      engine.run_tube({begin, std::span(views).subspan(begin, tube), {newest, newest + 1}});
-      add(sum, engine.last_timings());
+      if (steps.push(input(tube + s))) add(sum, engine.last_timings());
     }
+    if (steps.flush()) add(sum, engine.last_timings());
     return std::pair{(now_ms() - start) / opt.steps, scaled(sum, opt.steps)};
   };
 }
@@ -223,14 +234,14 @@ Run online_run(const Options& opt, const Views& views, int tube) {
 void measure(const char* label, const Run& run, vmt::Engine& engine, vmt::Engine* reference,
              const Options& opt, const vmt::DeviceSpec& device) {
   reset_peak(device);
-  run(engine);  // warm-up
-  if (reference) run(*reference);
+  run(engine, false);  // warm-up
+  if (reference) run(*reference, true);
   std::vector<std::pair<double, vmt::StageTimings>> mine, theirs;
   std::vector<double> ratios;
   for (int r = 0; r < opt.repeats; ++r) {
-    mine.push_back(run(engine));
+    mine.push_back(run(engine, false));
     if (reference) {
-      theirs.push_back(run(*reference));
+      theirs.push_back(run(*reference, true));
       ratios.push_back(theirs.back().first / mine.back().first);
     }
   }
@@ -242,7 +253,10 @@ void measure(const char* label, const Run& run, vmt::Engine& engine, vmt::Engine
   const auto t = summarise(theirs);
   std::sort(ratios.begin(), ratios.end());
   std::printf("  %-31s %9.2f ms median, %9.2f min\n",
-              opt.compare_workers ? "one CPU worker" : "all-frames path (before)", t.median,
+              opt.compare_workers    ? "one CPU worker"
+              : opt.compare_pipeline ? "steps one after the other"
+                                     : "all-frames path (before)",
+              t.median,
               t.minimum);
   print_stages(t.stages);
   std::printf("  speed-up, pairwise              %9.2fx median, %.2fx min, %.2fx max\n",
@@ -285,9 +299,11 @@ void run(const Options& opt, const std::string& model_path) {
   } else if (opt.compare_workers) {
     o.cpu_workers = 1;
     reference = std::make_unique<vmt::Engine>(o);
+  } else if (opt.compare_pipeline) {
+    reference = std::make_unique<vmt::Engine>(o);
   }
   std::printf("model %s (%s), frames %dx%d%s, input shorter edge %d, %s, %s, %d thread(s), "
-              "%d CPU worker(s), points per frame %s%s, %d repeat(s)\n",
+              "%d CPU worker(s), points per frame %s%s, %d repeat(s)%s\n",
               engine.model().name.c_str(), engine.model().architecture.c_str(), opt.width,
               opt.height, opt.raw.empty() ? " synthetic" : (" from " + opt.raw).c_str(),
               engine.settings().input_size, vmt::describe_device(device).c_str(),
@@ -296,7 +312,7 @@ void run(const Options& opt, const std::string& model_path) {
                                                 : "exact",
               opt.padded_points ? (opt.device_selection ? " (padded, device selection)" : " (padded)")
                                 : (opt.device_selection ? " (device selection)" : ""),
-              opt.repeats);
+              opt.repeats, opt.pipeline ? ", online steps pipelined" : "");
   if (opt.mode != "online") {
     char label[96];
     std::snprintf(label, sizeof label, "offline %d/%d clips, per frame", opt.clip, opt.overlap);
@@ -325,7 +341,8 @@ int usage() {
                "                    [--mode both|offline|online] [--clip C] [--overlap O]\n"
                "                    [--clips N] [--tubes 1,10,30] [--steps N] [--repeats N]\n"
                "                    [--point-limit N] [--padded-points] [--device-selection]\n"
-               "                    [--compare | --compare-workers] [--threads N] [--workers N]\n");
+               "                    [--compare | --compare-workers | --compare-pipeline]\n"
+               "                    [--pipeline] [--threads N] [--workers N]\n");
   return 2;
 }
 
@@ -341,6 +358,10 @@ int main(int argc, char** argv) {
       opt.compare = true;
     } else if (key == "--compare-workers") {
       opt.compare_workers = true;
+    } else if (key == "--pipeline") {
+      opt.pipeline = true;
+    } else if (key == "--compare-pipeline") {
+      opt.compare_pipeline = opt.pipeline = true;
     } else if (key == "--padded-points") {
       opt.padded_points = true;
     } else if (key == "--device-selection") {
@@ -379,7 +400,7 @@ int main(int argc, char** argv) {
     num("--point-limit", opt.point_limit);
     num("--threads", opt.threads);
     num("--workers", opt.workers);
-    if (opt.compare && opt.compare_workers) return usage();
+    if (opt.compare + opt.compare_workers + opt.compare_pipeline > 1) return usage();
     if (opt.repeats < 1 || opt.steps < 1 || opt.clips < 1 || opt.overlap >= opt.clip) return usage();
     if (!opt.model.empty()) {
       run(opt, opt.model);

@@ -60,6 +60,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vmt_segment_debug);
 #define DEFAULT_MAX_LAG 2
 #define DEFAULT_POINT_LIMIT 0
 #define DEFAULT_CPU_WORKERS 0
+#define DEFAULT_PIPELINED TRUE
 #define DEFAULT_INSTANCES GST_VMT_SEGMENT_INSTANCES_PER_OBJECT
 #define DEFAULT_ANALYTICS_META TRUE
 #define MAX_TUBE_LENGTH 1000
@@ -87,6 +88,7 @@ enum {
   PROP_MAX_LAG,
   PROP_POINT_LIMIT,
   PROP_CPU_WORKERS,
+  PROP_PIPELINED,
   PROP_INSTANCES,
   PROP_ANALYTICS_META,
   PROP_ACTIVE_DEVICE,
@@ -114,6 +116,7 @@ struct Settings {
   guint max_lag = DEFAULT_MAX_LAG;
   guint point_limit = DEFAULT_POINT_LIMIT;
   guint cpu_workers = DEFAULT_CPU_WORKERS;
+  gboolean pipelined = DEFAULT_PIPELINED;
   GstVmtSegmentInstances instances = DEFAULT_INSTANCES;
   /* The properties whose value the user set; the model file's preference (then the built-in
    * default) applies to the others that it covers (input-size, score-threshold, max-instances,
@@ -159,6 +162,7 @@ vmt::gst::SessionSettings session_settings(const Settings& s) {
   out.identity.match_iou = s.association_iou;
   // identity.min_score and max_instances_per_frame follow the engine's settings (the session)
   out.analytics_meta = s.analytics_meta;
+  out.pipelined = s.pipelined;
   return out;
 }
 
@@ -327,6 +331,21 @@ static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool
   return flow;
 }
 
+/* Lets the frame a pipelined online step still holds leave before a serialized event, so that
+ * events keep their place among the buffers; FALSE after posting an error. */
+static gboolean emit_in_flight(GstVmtSegment* self) {
+  try {
+    self->session->emit_in_flight(pusher(self));  // a failed push: the event still goes on
+    publish_stats(self);
+    return TRUE;
+  } catch (const vmt::Error& error) {
+    post_vmt_error(self, "Segmentation failed", error);
+  } catch (const std::exception& error) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
+  }
+  return FALSE;
+}
+
 static void gst_vmt_segment_loop(gpointer data);
 
 /* (Re)starts the live queue's task, unless the src pad is being deactivated (its activation
@@ -436,6 +455,10 @@ static void gst_vmt_segment_loop(gpointer data) {
   if (GST_IS_BUFFER(item.object)) {
     flow = process_buffer(self, GST_BUFFER_CAST(item.object), item.skip);
     error_posted = flow == GST_FLOW_ERROR;
+  } else if (!emit_in_flight(self)) {
+    gst_mini_object_unref(item.object);
+    flow = GST_FLOW_ERROR;
+    error_posted = true;
   } else {
     GstEvent* event = GST_EVENT_CAST(item.object);
     switch (GST_EVENT_TYPE(event)) {
@@ -581,6 +604,12 @@ static gboolean live_queue_event(GstVmtSegment* self, GstPad* pad, GstEvent* eve
 static gboolean gst_vmt_segment_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   GstVmtSegment* self = GST_VMT_SEGMENT(parent);
   if (self->threaded && self->session) return live_queue_event(self, pad, event);
+  const bool serialized = gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED;
+  if (self->session && serialized && GST_EVENT_TYPE(event) != GST_EVENT_FLUSH_STOP &&
+      !emit_in_flight(self)) {
+    gst_event_unref(event);
+    return FALSE;
+  }
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_CAPS: {
       GstCaps* caps = nullptr;
@@ -834,6 +863,7 @@ static void gst_vmt_segment_set_property(GObject* object, guint prop_id, const G
     case PROP_MAX_LAG: s.max_lag = g_value_get_uint(value); break;
     case PROP_POINT_LIMIT: s.point_limit = g_value_get_uint(value); break;
     case PROP_CPU_WORKERS: s.cpu_workers = g_value_get_uint(value); break;
+    case PROP_PIPELINED: s.pipelined = g_value_get_boolean(value); break;
     case PROP_INSTANCES: s.instances = static_cast<GstVmtSegmentInstances>(g_value_get_enum(value)); break;
     case PROP_ANALYTICS_META: s.analytics_meta = g_value_get_boolean(value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
@@ -862,6 +892,7 @@ static void gst_vmt_segment_get_property(GObject* object, guint prop_id, GValue*
     case PROP_MAX_LAG: g_value_set_uint(value, s.max_lag); break;
     case PROP_POINT_LIMIT: g_value_set_uint(value, s.point_limit); break;
     case PROP_CPU_WORKERS: g_value_set_uint(value, s.cpu_workers); break;
+    case PROP_PIPELINED: g_value_set_boolean(value, s.pipelined); break;
     case PROP_INSTANCES: g_value_set_enum(value, s.instances); break;
     case PROP_ANALYTICS_META: g_value_set_boolean(value, s.analytics_meta); break;
     case PROP_ACTIVE_DEVICE:
@@ -977,6 +1008,21 @@ static void install_properties(GObjectClass* gobject_class) {
                         "CPU only: threads that run independent parts of a step (frames, "
                         "fusion branches) side by side; 0 = auto (cores / intra-op threads)",
                         0, MAX_CPU_WORKERS, DEFAULT_CPU_WORKERS, rw));
+  /**
+   * GstVmtSegment:pipelined:
+   *
+   * Online mode on the CPU: a frame's masks (coarse masks, refinement, crops) are computed on a
+   * second thread while the next frame goes through the backbone and the decoder, so on two
+   * cores a step costs about the longer of the two halves instead of their sum. The results are
+   * the same bits; each frame leaves once the next one has been decoded (or at EOS), which adds
+   * one frame to the latency the element reports. On a GPU, and in offline mode, the steps run
+   * one after the other whatever it says.
+   */
+  g_object_class_install_property(gobject_class, PROP_PIPELINED,
+      g_param_spec_boolean("pipelined", "Pipelined",
+                           "Online mode on the CPU: a frame's masks on a second thread while the "
+                           "next frame is decoded (the same results, one frame more latency)",
+                           DEFAULT_PIPELINED, rw));
   g_object_class_install_property(gobject_class, PROP_INSTANCES,
       g_param_spec_enum("instances", "Instances",
                         "Which instances are reported: one per object with its best class (its "

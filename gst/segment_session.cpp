@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "vmt.h"
@@ -86,6 +87,9 @@ IdentityConfig with_engine_limits(IdentityConfig config, const EngineSettings& e
 SegmentSession::SegmentSession(const SessionSettings& settings)
     : settings_(settings),
       engine_(std::make_unique<Engine>(settings.engine)),
+      steps_(std::make_unique<EnginePipeline>(
+          *engine_, settings.pipelined && settings.tubes.mode == TubeMode::Online &&
+                        engine_->device().kind == DeviceKind::Cpu)),
       scheduler_(settings.tubes),
       identity_(with_engine_limits(settings.identity, engine_->settings())) {
   gst_video_info_init(&info_);
@@ -118,6 +122,11 @@ GstFlowReturn SegmentSession::push_skipped(GstBuffer* buffer, const EmitBuffer& 
     gst_buffer_unref(buffer);
     throw Error(ErrorCode::InvalidArgument, "received a buffer before caps");
   }
+  // The frame in flight leaves first: every buffer in order.
+  if (const GstFlowReturn flow = finish_in_flight(emit); flow != GST_FLOW_OK) {
+    gst_buffer_unref(buffer);
+    return flow;
+  }
   const std::int64_t index = next_frame_++;
   ++stats_.frames_in;
   ++stats_.frames_skipped;
@@ -128,8 +137,11 @@ GstFlowReturn SegmentSession::push_skipped(GstBuffer* buffer, const EmitBuffer& 
 }
 
 GstFlowReturn SegmentSession::drain(const EmitBuffer& emit) {
-  GstFlowReturn flow = GST_FLOW_OK;
-  if (const auto job = scheduler_.flush()) flow = run_job(*job, emit);
+  GstFlowReturn flow = finish_in_flight(emit);
+  if (const auto job = flow == GST_FLOW_OK ? scheduler_.flush() : std::nullopt) {
+    flow = run_job(*job, emit);
+    if (flow == GST_FLOW_OK) flow = finish_in_flight(emit);
+  }
   // Every frame must leave: the scheduler emits all pending frames on flush, so anything still
   // unemitted here means a failed push downstream; drop the rest with the stream.
   forget_tubes();
@@ -142,6 +154,8 @@ void SegmentSession::discard() {
 }
 
 void SegmentSession::forget_tubes() {
+  steps_->discard();
+  in_flight_.reset();
   held_.clear();
   scheduler_.reset(next_tube_frame_);
   identity_.reset();
@@ -160,11 +174,41 @@ GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const TubeResult result = engine_->run_tube(TubeInput{job.frames.begin, frames, job.emit});
+  std::optional<TubeResult> result;
+  try {
+    result = steps_->push(TubeInput{job.frames.begin, frames, job.emit});
+  } catch (...) {
+    in_flight_.reset();  // the pipeline dropped both tubes
+    throw;
+  }
   stats_.inference_ms_total +=
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ++stats_.tubes_run;
+  // Pipelined, the result is the job's before this one, which waits for the next push.
+  std::optional<TubeJob> finished = job;
+  if (steps_->overlaps()) finished = std::exchange(in_flight_, job);
+  if (!result || !finished) return GST_FLOW_OK;
+  return take_result(*finished, *result, emit);
+}
 
+GstFlowReturn SegmentSession::finish_in_flight(const EmitBuffer& emit) {
+  if (!in_flight_) return GST_FLOW_OK;
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<TubeResult> result;
+  try {
+    result = steps_->flush();
+  } catch (...) {
+    in_flight_.reset();
+    throw;
+  }
+  stats_.inference_ms_total +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const TubeJob job = *std::exchange(in_flight_, std::nullopt);
+  return result ? take_result(job, *result, emit) : GST_FLOW_OK;
+}
+
+GstFlowReturn SegmentSession::take_result(const TubeJob& job, const TubeResult& result,
+                                          const EmitBuffer& emit) {
   const std::vector<FrameResult> per_frame = identity_.assign(job, result);
   GstFlowReturn flow = GST_FLOW_OK;
   for (const FrameResult& frame_result : per_frame) {
@@ -246,7 +290,9 @@ void SegmentSession::release_before(std::int64_t frame) {
 }
 
 std::optional<std::int64_t> SegmentSession::latency_frames() const noexcept {
-  return scheduler_.latency_frames();
+  const auto frames = scheduler_.latency_frames();
+  if (!frames || !steps_->overlaps()) return frames;
+  return *frames + 1;  // a frame leaves when the next one has been decoded
 }
 
 const ModelInfo& SegmentSession::model() const noexcept { return engine_->model(); }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "vmt/engine.h"
+#include "vmt/engine_pipeline.h"
 #include "vmt/identity.h"
 #include "vmt/tube.h"
 
@@ -35,6 +36,9 @@ struct SessionSettings {
   IdentityConfig identity;
   /// Also describe each frame as a GstAnalyticsRelationMeta (GStreamer >= 1.26 builds only).
   bool analytics_meta = true;
+  /// Online mode on the CPU: a frame's masks on a second thread while the next frame is decoded
+  /// (EnginePipeline); each frame then leaves when the next one arrives (or at drain).
+  bool pipelined = true;
 };
 
 /// Counters for the element's read-only `stats` property.
@@ -76,11 +80,15 @@ class SegmentSession {
   /// next push() starts a new sequence (ids keep counting).
   GstFlowReturn drain(const EmitBuffer& emit);
 
+  /// Pipelined online mode: emits the frame whose step is still in flight (waiting for its masks),
+  /// so that a serialized event keeps its place among the buffers. Nothing when none is.
+  GstFlowReturn emit_in_flight(const EmitBuffer& emit) { return finish_in_flight(emit); }
+
   /// Flush or seek: drops every held frame without emitting it and forgets the past tubes.
   void discard();
 
-  /// Frames a buffer may be held before it is emitted: 0 online, C − 1 offline, nullopt when
-  /// unbounded (C = 0, the whole stream).
+  /// Frames a buffer may be held before it is emitted: 0 online (1 pipelined), C − 1 offline,
+  /// nullopt when unbounded (C = 0, the whole stream).
   std::optional<std::int64_t> latency_frames() const noexcept;
 
   const ModelInfo& model() const noexcept;
@@ -93,6 +101,10 @@ class SegmentSession {
   struct HeldFrame;
 
   GstFlowReturn run_job(const TubeJob& job, const EmitBuffer& emit);
+  /// Emits the frames of a job whose result is in, and forgets what it no longer needs.
+  GstFlowReturn take_result(const TubeJob& job, const TubeResult& result, const EmitBuffer& emit);
+  /// The pipelined job's result, waited for and emitted (nothing when none is in flight).
+  GstFlowReturn finish_in_flight(const EmitBuffer& emit);
   GstFlowReturn emit_frame(HeldFrame& held, const FrameResult& result, const EmitBuffer& emit);
   void attach_meta(GstBuffer* buffer, std::int64_t stream_index, const FrameResult& result,
                    std::int64_t seen_at, std::optional<std::int64_t> tube_index);
@@ -108,6 +120,8 @@ class SegmentSession {
 
   SessionSettings settings_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<EnginePipeline> steps_;  // online with SessionSettings::pipelined: overlapped
+  std::optional<TubeJob> in_flight_;       // the job whose result steps_ still owes
   TubeScheduler scheduler_;
   IdentityAssigner identity_;
   GstVideoInfo info_{};

@@ -203,10 +203,11 @@ TEST_F(VmtSegmentModel, OfflineClipEdgeCasesEmitEveryFrame) {
   }
 }
 
-// Online mode, non-live upstream: each frame leaves as soon as it arrives (no frame held back),
-// for L = 1 and L = 4.
+// Online mode, non-live upstream, not pipelined: each frame leaves as soon as it arrives (no
+// frame held back), for L = 1 and L = 4.
 TEST_F(VmtSegmentModel, OnlineEmitsEachFrameAtOnce) {
-  for (const char* properties : {"mode=online tube-length=1", "mode=online tube-length=4"}) {
+  for (const char* properties : {"mode=online tube-length=1 pipelined=false",
+                                 "mode=online tube-length=4 pipelined=false"}) {
     SCOPED_TRACE(properties);
     GstHarness* harness = make_harness(properties);
     make_upstream_not_live(harness);
@@ -216,6 +217,107 @@ TEST_F(VmtSegmentModel, OnlineEmitsEachFrameAtOnce) {
     }
     gst_harness_teardown(harness);
   }
+}
+
+/// Each output's instances as text (frame, track id, class, score, RLE), one line each.
+std::vector<std::string> describe_outputs(GstHarness* harness, guint64 frames) {
+  std::vector<std::string> lines;
+  for (guint64 i = 0; i < frames; ++i) {
+    GstBuffer* out = gst_harness_try_pull(harness);
+    if (out == nullptr) {
+      ADD_FAILURE() << "missing output buffer " << i;
+      break;
+    }
+    const GstVmtFrameMeta* meta = expect_output_frame(out, i);
+    for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
+      const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+      lines.push_back(std::to_string(i) + " " + std::to_string(instance->track_id) + " " +
+                      std::to_string(instance->class_id) + " " +
+                      std::to_string(instance->score) + " " +
+                      gst_vmt_frame_meta_get_rle(meta, k));
+    }
+    gst_buffer_unref(out);
+  }
+  return lines;
+}
+
+// Pipelined online mode (the default): frame i leaves when frame i + 1 has been decoded and the
+// last one at EOS, each once, in order, with its timestamps, and with exactly the metadata of
+// the steps one after the other (track ids included), for L = 1 and L = 4.
+TEST_F(VmtSegmentModel, PipelinedOnlineEmitsEachFrameWhenTheNextArrives) {
+  constexpr guint64 kFrames = 12;
+  for (const char* tube : {"tube-length=1", "tube-length=4"}) {
+    SCOPED_TRACE(tube);
+    std::vector<std::string> results[2];
+    for (const bool pipelined : {true, false}) {
+      GstHarness* harness = make_harness(std::string("mode=online ") + tube +
+                                         (pipelined ? "" : " pipelined=false"));
+      make_upstream_not_live(harness);
+      for (guint64 i = 0; i < kFrames; ++i) {
+        ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+        EXPECT_EQ(gst_harness_buffers_received(harness), pipelined ? i : i + 1) << "frame " << i;
+      }
+      EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+      EXPECT_EQ(gst_harness_buffers_received(harness), kFrames);
+      results[pipelined ? 0 : 1] = describe_outputs(harness, kFrames);
+      EXPECT_EQ(gst_harness_try_pull(harness), nullptr) << "more buffers out than in";
+      EXPECT_EQ(stat(harness, "tubes-run"), kFrames);
+      gst_harness_teardown(harness);
+    }
+    EXPECT_FALSE(results[0].empty());
+    EXPECT_EQ(results[0], results[1]);
+  }
+}
+
+// A serialized event keeps its place among the buffers: the frame in flight leaves before it.
+TEST_F(VmtSegmentModel, PipelinedOnlineFrameInFlightLeavesBeforeASerializedEvent) {
+  GstHarness* harness = make_harness("mode=online tube-length=4");
+  make_upstream_not_live(harness);
+  for (guint64 i = 0; i < 3; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(harness), 2u);
+  GstEvent* custom = gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
+                                          gst_structure_new_empty("vmt-test-marker"));
+  EXPECT_TRUE(gst_harness_push_event(harness, custom));
+  EXPECT_EQ(gst_harness_buffers_received(harness), 3u) << "frame 2 must leave before the event";
+  bool marker = false;
+  while (GstEvent* event = gst_harness_try_pull_event(harness)) {
+    marker |= gst_event_has_name(event, "vmt-test-marker");
+    gst_event_unref(event);
+  }
+  EXPECT_TRUE(marker);
+  ASSERT_EQ(gst_harness_push(harness, make_frame(3)), GST_FLOW_OK);
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  EXPECT_EQ(gst_harness_buffers_received(harness), 4u);
+  describe_outputs(harness, 4);  // each once, in order, with its meta
+  gst_harness_teardown(harness);
+}
+
+// A flush drops the frame still in flight; the frames after it all leave once, in order.
+TEST_F(VmtSegmentModel, PipelinedOnlineFlushDropsTheFrameInFlight) {
+  GstHarness* harness = make_harness("mode=online tube-length=4");
+  make_upstream_not_live(harness);
+  for (guint64 i = 0; i < 5; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(harness), 4u);
+  gst_harness_push_event(harness, gst_event_new_flush_start());
+  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
+  EXPECT_EQ(gst_harness_buffers_received(harness), 4u) << "the frame in flight must be dropped";
+  for (guint64 i = 0; i < 4; ++i) gst_buffer_unref(gst_harness_pull(harness));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(harness, gst_event_new_segment(&segment));
+  for (guint64 i = 0; i < 3; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  gst_harness_push_event(harness, gst_event_new_eos());
+  EXPECT_EQ(gst_harness_buffers_received(harness), 7u);
+  for (guint64 i = 0; i < 3; ++i) {  // (the meta's frame index counts on across the flush)
+    GstBuffer* out = gst_harness_pull(harness);
+    ASSERT_NE(out, nullptr) << "frame " << i;
+    EXPECT_EQ(GST_BUFFER_OFFSET(out), i);
+    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_SECOND / 30);
+    EXPECT_NE(gst_buffer_get_vmt_frame_meta(out), nullptr);
+    gst_buffer_unref(out);
+  }
+  EXPECT_EQ(gst_harness_try_pull(harness), nullptr);
+  gst_harness_teardown(harness);
 }
 
 // Online mode with a live upstream and frames arriving faster than inference: every frame still
@@ -400,10 +502,13 @@ TEST_F(VmtSegmentModel, CapsChangeDrainsTheCurrentTube) {
   gst_harness_teardown(harness);
 }
 
-// The latency query adds the (C − 1) frames an offline clip holds back; online adds nothing.
+// The latency query adds the (C − 1) frames an offline clip holds back, and online the frame a
+// pipelined step holds until the next one is decoded (nothing when not pipelined).
 TEST_F(VmtSegmentModel, LatencyQueryAddsHeldFrames) {
   for (const auto& [properties, frames] : std::vector<std::tuple<std::string, guint64>>{
-           {"mode=offline clip-length=40 clip-overlap=10", 39}, {"mode=online", 0}}) {
+           {"mode=offline clip-length=40 clip-overlap=10", 39},
+           {"mode=online", 1},
+           {"mode=online pipelined=false", 0}}) {
     GstHarness* harness = make_harness(properties);
     gst_harness_set_upstream_latency(harness, 0);
     gst_harness_push(harness, make_frame(0));
@@ -432,7 +537,8 @@ TEST(VmtSegment, PropertiesRoundTrip) {
   ASSERT_NE(element, nullptr);
   g_object_set(element, "model", "/tmp/m.safetensors", "device", "cuda:1", "tube-length", 7u,
                "clip-length", 12u, "clip-overlap", 3u, "association-iou", 0.7, "score-threshold",
-               0.25, "max-instances", 25u, "input-size", 480u, "max-lag", 5u, nullptr);
+               0.25, "max-instances", 25u, "input-size", 480u, "max-lag", 5u, "pipelined", FALSE,
+               nullptr);
   gst_util_set_object_arg(G_OBJECT(element), "mode", "online");
   gst_util_set_object_arg(G_OBJECT(element), "association", "tube-iou");
   gst_util_set_object_arg(G_OBJECT(element), "precision", "fp16");
@@ -440,11 +546,12 @@ TEST(VmtSegment, PropertiesRoundTrip) {
   guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0, max_lag = 0;
   gdouble iou = 0, threshold = 0;
   gint mode = -1, association = -1, precision = -1;
+  gboolean pipelined = TRUE;
   g_object_get(element, "model", &model, "device", &device, "tube-length", &tube, "clip-length",
                &clip, "clip-overlap", &overlap, "association-iou", &iou, "score-threshold",
                &threshold, "max-instances", &max_instances, "input-size", &input_size, "mode",
                &mode, "association", &association, "precision", &precision, "max-lag", &max_lag,
-               nullptr);
+               "pipelined", &pipelined, nullptr);
   EXPECT_STREQ(model, "/tmp/m.safetensors");
   EXPECT_STREQ(device, "cuda:1");
   EXPECT_EQ(tube, 7u);
@@ -458,6 +565,7 @@ TEST(VmtSegment, PropertiesRoundTrip) {
   EXPECT_EQ(association, 1);
   EXPECT_EQ(precision, 1);
   EXPECT_EQ(max_lag, 5u);
+  EXPECT_FALSE(pipelined);
   g_free(model);
   g_free(device);
   gst_object_unref(element);
@@ -468,9 +576,10 @@ TEST(VmtSegment, DefaultsFollowThePaper) {
   GstElement* element = gst_element_factory_make("vmtsegment", nullptr);
   guint tube = 0, clip = 0, overlap = 0, max_instances = 0, input_size = 0, max_lag = 0;
   gdouble threshold = 0;
+  gboolean pipelined = FALSE;
   g_object_get(element, "tube-length", &tube, "clip-length", &clip, "clip-overlap", &overlap,
                "max-instances", &max_instances, "input-size", &input_size, "score-threshold",
-               &threshold, "max-lag", &max_lag, nullptr);
+               &threshold, "max-lag", &max_lag, "pipelined", &pipelined, nullptr);
   EXPECT_EQ(tube, 30u);
   EXPECT_EQ(clip, 40u);
   EXPECT_EQ(overlap, 10u);
@@ -478,6 +587,7 @@ TEST(VmtSegment, DefaultsFollowThePaper) {
   EXPECT_EQ(input_size, 360u);
   EXPECT_DOUBLE_EQ(threshold, 0.001);
   EXPECT_EQ(max_lag, 2u);
+  EXPECT_TRUE(pipelined);
   gst_object_unref(element);
 }
 

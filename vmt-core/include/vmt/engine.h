@@ -153,6 +153,31 @@ struct ModelInfo {
   ModelDefaults defaults;           ///< its preferred inference settings
 };
 
+class Engine;
+
+/// A tube that Engine::begin_tube has encoded, decoded and chosen its instances for, waiting for
+/// its masks (Engine::finish_tube). It holds tensors, not the frames' pixels: the frames passed to
+/// begin_tube may be released once it returns. Move-only; an empty one (default, or moved from)
+/// cannot be finished.
+class PendingTube {
+ public:
+  PendingTube();
+  ~PendingTube();
+  PendingTube(PendingTube&&) noexcept;
+  PendingTube& operator=(PendingTube&&) noexcept;
+  PendingTube(const PendingTube&) = delete;
+  PendingTube& operator=(const PendingTube&) = delete;
+  /// True while it holds a tube that finish_tube has not taken.
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  /// The stream frames of the tube.
+  FrameRange frames() const noexcept;
+
+ private:
+  friend class Engine;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 class Engine {
  public:
   /// Loads the weights and prepares the device. Throws vmt::Error.
@@ -178,6 +203,18 @@ class Engine {
   TubeResult run_tube(const TubeInput& input);
   /// run_tube with every frame emitted: `frames[i]` is stream frame `first_frame + i`.
   TubeResult run_tube(std::int64_t first_frame, std::span<const ImageView> frames);
+
+  /// run_tube in two halves, so that consecutive tubes can overlap on two threads
+  /// (EnginePipeline): begin_tube preprocesses, encodes and decodes the tube and selects its
+  /// instances; finish_tube computes their masks (coarse, refined) and the results.
+  /// finish_tube(begin_tube(input)) equals run_tube(input) bit for bit. begin_tube calls are
+  /// serialised with each other (and with run_tube and clear_cache: the feature cache), and
+  /// finish_tube calls with each other, but one begin_tube may run while another thread runs
+  /// finish_tube of an earlier tube. last_timings() reports the last finished tube (both
+  /// halves; total_ms is their sum, not the wall time between them).
+  PendingTube begin_tube(const TubeInput& input);
+  /// Throws vmt::Error(InvalidArgument) for an empty PendingTube or one from another engine.
+  TubeResult finish_tube(PendingTube pending);
 
   /// Stage times of the last run_tube (all zero unless EngineOptions::stage_timings).
   StageTimings last_timings() const;

@@ -157,16 +157,46 @@ struct Engine::Impl {
   }
   model::ModelConfig config;
   engine::Model module{nullptr};
-  std::mutex mutex;  // serialises run_tube / clear_cache: the module, `encoder`, `timings`
+  // The two halves of a call each have their lock, so that begin (preprocess, `encoder`, decoder)
+  // of one tube can run beside finish (masks, output) of an earlier one; they share only the
+  // module's weights, which inference reads.
+  std::mutex begin_mutex;   // begin / clear_cache / cached: `encoder`
+  std::mutex finish_mutex;  // finish
+  std::mutex timings_mutex;  // `timings`
   engine::FrameEncoder encoder;
   EngineSettings settings;
-  StageTimings timings;
+  StageTimings timings;  // of the last finished tube
 
   explicit Impl(const EngineOptions& o);
-  TubeResult run(const TubeInput& input);
-  /// Marks the end of a stage for `timings`: synchronises the device first (stage_timings only).
-  void mark(double StageTimings::*slot, std::chrono::steady_clock::time_point& since);
+  PendingTube::State begin(const TubeInput& input);
+  TubeResult finish(PendingTube::State& pending);
+  /// Marks the end of a stage in `t`: synchronises the device first (stage_timings only).
+  void mark(StageTimings& t, double StageTimings::*slot,
+            std::chrono::steady_clock::time_point& since);
+  model::TubeRequest request_for(std::int64_t mask_begin, std::int64_t mask_end) const;
 };
+
+/// What begin_tube hands to finish_tube.
+struct PendingTube::State {
+  const void* engine = nullptr;  // the engine (Impl) that began it
+  std::int64_t first_frame = 0, count = 0;
+  int height = 0, width = 0;  // the frames' own size
+  std::int64_t mask_begin = 0, mask_end = 0;
+  model::DecodedTube decoded;
+  model::FrameFeatures mask_features;  // the mask frames', with the refinement inputs
+  torch::Tensor mask_images;           // [M, 3, h, w] their model input
+  StageTimings timings;                // begin's stages
+};
+
+PendingTube::PendingTube() = default;
+PendingTube::~PendingTube() = default;
+PendingTube::PendingTube(PendingTube&&) noexcept = default;
+PendingTube& PendingTube::operator=(PendingTube&&) noexcept = default;
+
+FrameRange PendingTube::frames() const noexcept {
+  if (!state_) return {};
+  return {state_->first_frame, state_->first_frame + state_->count};
+}
 
 Engine::Impl::Impl(const EngineOptions& o)
     : options(o), encoder(o.feature_cache, o.mask_scope == MaskScope::AllFrames) {
@@ -233,11 +263,28 @@ class RunPrecisionGuard {
   torch::ScalarType previous_dtype_ = torch::kHalf;
 };
 
-void Engine::Impl::mark(double StageTimings::*slot, std::chrono::steady_clock::time_point& since) {
+void Engine::Impl::mark(StageTimings& t, double StageTimings::*slot,
+                        std::chrono::steady_clock::time_point& since) {
   if (!options.stage_timings) return;
   if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? 0 : device.index());
-  timings.*slot += elapsed_ms(since);
+  t.*slot += elapsed_ms(since);
   since = std::chrono::steady_clock::now();
+}
+
+model::TubeRequest Engine::Impl::request_for(std::int64_t mask_begin, std::int64_t mask_end) const {
+  model::TubeRequest request;
+  request.mask_begin = mask_begin;
+  request.mask_end = mask_end;
+  request.coarse_masks = options.mask_scope == MaskScope::Emitted;
+  request.selection = settings.selection;
+  request.max_instances = settings.max_instances;
+  request.num_labels = static_cast<std::int64_t>(info.labels.size());
+  request.min_score = settings.score_threshold;
+  request.point_limit = settings.point_limit;
+  request.padded_points = options.padded_points;
+  request.device_selection = options.device_selection;
+  request.cpu_workers = settings.cpu_workers;
+  return request;
 }
 
 namespace {
@@ -258,7 +305,7 @@ std::pair<std::int64_t, std::int64_t> mask_frames(const TubeInput& input, MaskSc
 
 }  // namespace
 
-TubeResult Engine::Impl::run(const TubeInput& input) {
+PendingTube::State Engine::Impl::begin(const TubeInput& input) {
   const auto frames = input.frames;
   if (frames.empty()) throw Error(ErrorCode::InvalidArgument, "run_tube: no frames");
   const auto height = frames[0].height, width = frames[0].width;
@@ -272,7 +319,15 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   c10::InferenceMode guard;
   const RunPrecisionGuard precision(weights_dtype() == dtype ? torch::kFloat32 : dtype,
                                     device.type());
-  timings = {};
+  PendingTube::State pending;
+  pending.engine = this;
+  pending.first_frame = input.first_frame;
+  pending.count = count;
+  pending.height = height;
+  pending.width = width;
+  pending.mask_begin = mask_begin;
+  pending.mask_end = mask_end;
+  auto& t = pending.timings;
   const auto started = std::chrono::steady_clock::now();
   auto since = started;
 
@@ -296,51 +351,62 @@ TubeResult Engine::Impl::run(const TubeInput& input) {
   };
   std::vector<std::int64_t> mask_list;
   for (auto f = mask_begin; f < mask_end; ++f) mask_list.push_back(f);
-  const auto mask_images = rows_of(mask_list.begin(), mask_list.end());
+  pending.mask_images = rows_of(mask_list.begin(), mask_list.end());
   const auto new_images = rows_of(missing.begin(), missing.end());
-  mark(&StageTimings::preprocess_ms, since);
+  mark(t, &StageTimings::preprocess_ms, since);
 
   auto& detector = engine::detector_of(module);
-  const auto encoded = encoder.encode(detector, input.first_frame, count, new_images, missing,
-                                      mask_begin, mask_end, settings.cpu_workers);
-  timings.frames_encoded = static_cast<std::int64_t>(missing.size());
-  mark(&StageTimings::encode_ms, since);
+  auto encoded = encoder.encode(detector, input.first_frame, count, new_images, missing,
+                                mask_begin, mask_end, settings.cpu_workers);
+  t.frames_encoded = static_cast<std::int64_t>(missing.size());
+  mark(t, &StageTimings::encode_ms, since);
 
-  model::TubeRequest request;
-  request.mask_begin = mask_begin;
-  request.mask_end = mask_end;
-  request.coarse_masks = options.mask_scope == MaskScope::Emitted;
-  request.selection = settings.selection;
-  request.max_instances = settings.max_instances;
-  request.num_labels = static_cast<std::int64_t>(info.labels.size());
-  request.min_score = settings.score_threshold;
-  request.point_limit = settings.point_limit;
-  request.padded_points = options.padded_points;
-  request.device_selection = options.device_selection;
-  request.cpu_workers = settings.cpu_workers;
-  model::StageTimes tube_stages;  // the tube stages alone (encode_frames also marks heads_ms)
-  const auto out = model::infer_tube(module, encoded.tube, encoded.masks, mask_images, request,
-                                     options.stage_timings ? &tube_stages : nullptr);
+  model::StageTimes stages;  // the decoder alone (encode_frames also marks heads_ms)
+  pending.decoded = model::decode_and_select(module, encoded.tube, request_for(mask_begin, mask_end),
+                                             options.stage_timings ? &stages : nullptr);
+  pending.mask_features = std::move(encoded.masks);
   since = std::chrono::steady_clock::now();
   if (options.stage_timings) {
-    timings.decode_ms = tube_stages.decoder_ms + tube_stages.heads_ms;
-    timings.masks_ms = tube_stages.masks_ms;
-    timings.refine_ms = tube_stages.refine_ms;
+    t.decode_ms = stages.decoder_ms + stages.heads_ms;
+    t.total_ms = elapsed_ms(started);
+  }
+  return pending;
+}
+
+TubeResult Engine::Impl::finish(PendingTube::State& pending) {
+  c10::InferenceMode guard;
+  const RunPrecisionGuard precision(weights_dtype() == dtype ? torch::kFloat32 : dtype,
+                                    device.type());
+  auto t = pending.timings;
+  const auto started = std::chrono::steady_clock::now();
+  auto since = started;
+  model::StageTimes stages;  // the tube's mask stages
+  const auto out = model::tube_masks(module, pending.decoded, pending.mask_features,
+                                     pending.mask_images,
+                                     request_for(pending.mask_begin, pending.mask_end),
+                                     options.stage_timings ? &stages : nullptr);
+  since = std::chrono::steady_clock::now();
+  if (options.stage_timings) {
+    t.masks_ms = stages.masks_ms;
+    t.refine_ms = stages.refine_ms;
   }
 
   TubeResult result;
-  result.frames = {input.first_frame, input.first_frame + count};
+  result.frames = {pending.first_frame, pending.first_frame + pending.count};
   engine::TubeLogits logits;
   logits.selection = &out.selection;
   // Post-processing in fp32 whatever the run's precision.
   logits.final_logits = out.final_logits.to(torch::kFloat32);
   if (out.coarse_logits.defined()) logits.coarse_logits = out.coarse_logits.to(torch::kFloat32);
-  logits.mask_begin = mask_begin;
-  logits.tube_frames = count;
-  result.instances = engine::assemble_instances(logits, height, width, settings.score_threshold,
+  logits.mask_begin = pending.mask_begin;
+  logits.tube_frames = pending.count;
+  result.instances = engine::assemble_instances(logits, pending.height, pending.width,
+                                                settings.score_threshold,
                                                 static_cast<std::int64_t>(info.labels.size()));
-  mark(&StageTimings::output_ms, since);
-  if (options.stage_timings) timings.total_ms = elapsed_ms(started);
+  mark(t, &StageTimings::output_ms, since);
+  if (options.stage_timings) t.total_ms += elapsed_ms(started);
+  std::lock_guard lock(timings_mutex);
+  timings = t;
   return result;
 }
 
@@ -358,9 +424,25 @@ const EngineSettings& Engine::settings() const noexcept { return impl_->settings
 
 DeviceSpec Engine::device() const noexcept { return impl_->device_spec; }
 
-TubeResult Engine::run_tube(const TubeInput& input) {
-  std::lock_guard lock(impl_->mutex);
-  return translate_errors("run_tube", [&] { return impl_->run(input); });
+TubeResult Engine::run_tube(const TubeInput& input) { return finish_tube(begin_tube(input)); }
+
+PendingTube Engine::begin_tube(const TubeInput& input) {
+  std::lock_guard lock(impl_->begin_mutex);
+  PendingTube pending;
+  pending.state_ = translate_errors("run_tube", [&] {
+    return std::make_unique<PendingTube::State>(impl_->begin(input));
+  });
+  return pending;
+}
+
+TubeResult Engine::finish_tube(PendingTube pending) {
+  if (!pending.state_ || pending.state_->engine != impl_.get()) {
+    throw Error(ErrorCode::InvalidArgument,
+                pending.state_ ? "finish_tube: the tube was begun by another engine"
+                               : "finish_tube: no tube (empty or already finished)");
+  }
+  std::lock_guard lock(impl_->finish_mutex);
+  return translate_errors("run_tube", [&] { return impl_->finish(*pending.state_); });
 }
 
 TubeResult Engine::run_tube(std::int64_t first_frame, std::span<const ImageView> frames) {
@@ -368,17 +450,17 @@ TubeResult Engine::run_tube(std::int64_t first_frame, std::span<const ImageView>
 }
 
 StageTimings Engine::last_timings() const {
-  std::lock_guard lock(impl_->mutex);
+  std::lock_guard lock(impl_->timings_mutex);
   return impl_->timings;
 }
 
 void Engine::clear_cache() {
-  std::lock_guard lock(impl_->mutex);
+  std::lock_guard lock(impl_->begin_mutex);
   impl_->encoder.clear();
 }
 
 std::size_t Engine::cached_frames() const {
-  std::lock_guard lock(impl_->mutex);
+  std::lock_guard lock(impl_->begin_mutex);
   return impl_->encoder.cached();
 }
 

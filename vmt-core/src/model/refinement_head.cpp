@@ -293,19 +293,26 @@ torch::Tensor transform_points_padded(VmtModelImpl& m, const torch::Tensor& hr,
   return at::stack(frames);
 }
 
-/// A fusion convolution: on the CPU in fp32 in the channels-last layout, where oneDNN runs its
-/// direct kernels; these 3×3 convolutions with few channels (dilated up to 7) otherwise go through
-/// im2col and a GEMM, about 3× slower for the shared halves and 6× for the own ones at the demo
-/// model's sizes (a micro-benchmark of LibTorch 2.11 on the 2-core machine). The result is in
-/// the default layout again; its values equal the other path's to fp32 rounding.
-torch::Tensor fusion_conv(const torch::Tensor& x, const torch::Tensor& weight,
-                          const F::Conv2dFuncOptions& options) {
+/// The fusion branches' inputs in the layout their convolutions run fastest in: on the CPU in
+/// fp32 channels-last, where oneDNN runs its direct kernels; these 3×3 convolutions with few
+/// channels (dilated up to 7) otherwise go through im2col and a GEMM, about 3× slower for the
+/// shared halves and 6× for the own ones at the demo model's sizes (a micro-benchmark of LibTorch
+/// 2.11 on the 2-core machine). The branches then stay in that layout to their end (the sum of
+/// their halves and their 1×1 convolutions follow their inputs' layout), so each input is
+/// converted once and only the branches' sum goes back; the values equal the default layout's to
+/// fp32 rounding. Elsewhere (CUDA, fp16, bf16) the tensor as it is.
+torch::Tensor in_fusion_layout(const torch::Tensor& x) {
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32 ||
       at::autocast::is_autocast_enabled(at::kCPU)) {
-    return F::conv2d(x, weight, options);
+    return x;
   }
-  constexpr auto nhwc = at::MemoryFormat::ChannelsLast;
-  return F::conv2d(x.contiguous(nhwc), weight.contiguous(nhwc), options).contiguous();
+  return x.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+/// A fusion convolution on an input from in_fusion_layout; the result is in the input's layout.
+torch::Tensor fusion_conv(const torch::Tensor& x, const torch::Tensor& weight,
+                          const F::Conv2dFuncOptions& options) {
+  return F::conv2d(x, weight.contiguous(x.suggest_memory_format()), options);
 }
 
 /// Step 5a: the four dilated fusion branches conv_norm_relus_fuse_all_{1..4}, summed, on
@@ -331,13 +338,14 @@ struct FusionBranches {
     const auto dilation = (*layer(i, 0).options.dilation())[0];
     return F::Conv2dFuncOptions().padding(dilation).dilation(dilation);
   }
-  /// Branch i's first convolution on the shared channels, with its bias: [T, 32, H, W].
+  /// Branch i's first convolution on the shared channels (in_fusion_layout), with its bias:
+  /// [T, 32, H, W].
   torch::Tensor on_shared(int i, const torch::Tensor& shared) const {
     const auto& first = layer(i, 0);
     return fusion_conv(shared, first.weight.narrow(1, 0, shared.size(1)),
                        first_options(i).bias(first.bias));
   }
-  /// Branch i's first convolution on the own channels: [T · K, 32, H, W].
+  /// Branch i's first convolution on the own channels (in_fusion_layout): [T · K, 32, H, W].
   torch::Tensor on_own(int i, const torch::Tensor& own_flat, std::int64_t shared_channels) const {
     const auto& weight = layer(i, 0).weight;  // [32, 69, 3, 3] (official sizes)
     return fusion_conv(own_flat,
@@ -431,7 +439,7 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
                                 box_masks(boxes, h2, w2).unsqueeze(2),
                                 relative_coords(ref, h2, w2, 2, inc.scalar_type())},
                                2);  // [T, K, 5, H/2, W/2]
-      const auto own_flat = own.reshape({t * k, own.size(2), h2, w2});
+      const auto own_flat = in_fusion_layout(own.reshape({t * k, own.size(2), h2, w2}));
       for (int i = 0; i < FusionBranches::kCount; ++i)
         on_own.push_back(fusion.on_own(i, own_flat, kPointDim));
       return;
@@ -441,8 +449,9 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
     const auto points_hr = sampling.padded && sampling.qsg_budget == 0
                                ? transform_points_padded(m, hr, boundary, point_limit, trace)
                                : transform_points(m, hr, boundary, point_limit, sampling, trace);
+    const auto points_fusion = in_fusion_layout(points_hr);
     for (int i = 0; i < FusionBranches::kCount; ++i)
-      on_shared.push_back(fusion.on_shared(i, points_hr));
+      on_shared.push_back(fusion.on_shared(i, points_fusion));
   });
 
   // 5a. the rest of the four fusion branches, summed in order; controller_refine's dynamic
@@ -454,7 +463,8 @@ torch::Tensor refine_masks(VmtModel& model, const DetectorOutput& det,
   });
   auto fused = branch_out[0];  // [T*K, 11, H/2, W/2]
   for (std::size_t i = 1; i < branch_out.size(); ++i) fused = fused + branch_out[i];
-  const auto refined = dynamic_convs(fused.reshape({t, -1, h2, w2}), params_refine, layout);
+  fused = fused.contiguous();  // back from the fusion's layout
+  const auto refined = dynamic_convs(fused.view({t, -1, h2, w2}), params_refine, layout);
   const auto up = aligned_bilinear(refined.reshape({t * k, 1, h2, w2}), 2);
 
   if (trace) {

@@ -27,38 +27,53 @@ std::int64_t refine_chunk_frames(std::int64_t instances, std::int64_t height2, s
   return std::max<std::int64_t>(1, kBudgetBytes / per_frame);
 }
 
-TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
-                      const FrameFeatures& mask_features, const torch::Tensor& mask_images,
-                      const TubeRequest& request, StageTimes* times) {
+DecodedTube decode_and_select(VmtModel& model, const FrameFeatures& features,
+                              const TubeRequest& request, StageTimes* times) {
   const auto t = features.frames();
-  const auto m = request.mask_end - request.mask_begin;
-  if (request.mask_begin < 0 || m < 0 || request.mask_end > t) {
+  if (request.mask_begin < 0 || request.mask_end < request.mask_begin || request.mask_end > t) {
     throw Error(ErrorCode::InvalidArgument,
                 "infer_tube: mask frames [" + std::to_string(request.mask_begin) + ", " +
                     std::to_string(request.mask_end) + ") outside a tube of " +
                     std::to_string(t) + " frames");
   }
+  DecodedTube decoded;
+  decoded.out = model->detector->decode_tube(features, times);
+  const auto& logits = decoded.out.pred_logits[0];
+  if (request.device_selection) {
+    decoded.on_device = select_on_device(logits, request.selection, request.max_instances,
+                                         request.num_labels, request.min_score);
+    decoded.queries = decoded.on_device.queries;
+  } else {
+    decoded.selection = select(logits, request.selection, request.max_instances,
+                               request.num_labels, request.min_score);
+    decoded.queries = decoded.selection.query_tensor(decoded.out.hs.device());
+  }
+  return decoded;
+}
+
+TubeOutput infer_tube(VmtModel& model, const FrameFeatures& features,
+                      const FrameFeatures& mask_features, const torch::Tensor& mask_images,
+                      const TubeRequest& request, StageTimes* times) {
+  return tube_masks(model, decode_and_select(model, features, request, times), mask_features,
+                    mask_images, request, times);
+}
+
+TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
+                      const FrameFeatures& mask_features, const torch::Tensor& mask_images,
+                      const TubeRequest& request, StageTimes* times) {
+  const auto m = request.mask_end - request.mask_begin;
   if (mask_images.dim() != 4 || mask_images.size(0) != m) {
     throw Error(ErrorCode::InvalidArgument, "infer_tube: need the images of the " +
                                                 std::to_string(m) + " mask frames");
   }
   auto& detector = model->detector;
-  const auto out = detector->decode_tube(features, times);
-
+  const auto& out = decoded.out;
+  const auto& on_device = decoded.on_device;
+  const auto& queries = decoded.queries;
   TubeOutput result;
-  result.input_height = features.input_height;
-  result.input_width = features.input_width;
-  DeviceSelection on_device;
-  torch::Tensor queries;
-  if (request.device_selection) {
-    on_device = select_on_device(out.pred_logits[0], request.selection, request.max_instances,
-                                 request.num_labels, request.min_score);
-    queries = on_device.queries;
-  } else {
-    result.selection = select(out.pred_logits[0], request.selection, request.max_instances,
-                              request.num_labels, request.min_score);
-    queries = result.selection.query_tensor(out.hs.device());
-  }
+  result.input_height = out.input_height;
+  result.input_width = out.input_width;
+  result.selection = decoded.selection;
   // With the device selection the host learns the picks only now, after every mask is queued:
   // the rows of the picks that the Selection's queries use.
   auto finish = [&](TubeOutput& r) {

@@ -74,6 +74,28 @@ struct TubeOutput {
 std::int64_t refine_chunk_frames(std::int64_t instances, std::int64_t height2, std::int64_t width2,
                                  bool on_cpu);
 
+/// Steps 1–2 of a tube's inference (decode_and_select): what the masks of steps 3–4 read.
+struct DecodedTube {
+  DetectorOutput out;
+  /// The host selection (request.device_selection false), else empty until tube_masks.
+  Selection selection;
+  /// The device selection (request.device_selection true).
+  DeviceSelection on_device;
+  /// [N] int64: the queries whose masks are computed, on the model's device.
+  torch::Tensor queries;
+};
+
+/// Steps 1–2 on `features` (see infer_tube): the decoder and heads over the tube, then the
+/// instance selection. Checks the request's mask frames against the tube.
+DecodedTube decode_and_select(VmtModel& model, const FrameFeatures& features,
+                              const TubeRequest& request, StageTimes* times = nullptr);
+
+/// Steps 3–4 on a decoded tube (see infer_tube). It reads `decoded` and the model's weights
+/// only, so it may run on one thread while another thread decodes the next tube.
+TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
+                      const FrameFeatures& mask_features, const torch::Tensor& mask_images,
+                      const TubeRequest& request, StageTimes* times = nullptr);
+
 /// Runs steps 1–4 on `features` (VmtDetector::encode_frames of the tube's frames, in order; the
 /// refinement inputs c1, layer1 and mask_feats_c may be left out). mask_features: the mask frames'
 /// features with those inputs (when the model refines). mask_images: [M, 3, H, W] the model input

@@ -75,6 +75,13 @@ const GstVmtFrameMeta* expect_output_frame(GstBuffer* out, guint64 i) {
   return meta;
 }
 
+/// The next output buffer, expected to be output `i` (nullptr after a failure when none is there).
+GstBuffer* pull_output(GstHarness* harness, guint64 i) {
+  GstBuffer* out = gst_harness_try_pull(harness);
+  if (out == nullptr) ADD_FAILURE() << "missing output buffer " << i;
+  return out;
+}
+
 /// Pushes `frames` frames and EOS, then checks every buffer came out once, in order, with its
 /// timestamps, offset and flags, and metadata numbering the frame. Returns the outputs' metas'
 /// instance counts.
@@ -84,11 +91,8 @@ std::vector<guint> push_and_check(GstHarness* harness, guint64 frames) {
   EXPECT_EQ(gst_harness_buffers_received(harness), frames);
   std::vector<guint> instance_counts;
   for (guint64 i = 0; i < frames; ++i) {
-    GstBuffer* out = gst_harness_try_pull(harness);
-    if (out == nullptr) {
-      ADD_FAILURE() << "missing output buffer " << i;
-      break;
-    }
+    GstBuffer* out = pull_output(harness, i);
+    if (out == nullptr) break;
     const GstVmtFrameMeta* meta = expect_output_frame(out, i);
     if (meta) {
       EXPECT_EQ(meta->width, static_cast<guint>(kWidth));
@@ -98,6 +102,34 @@ std::vector<guint> push_and_check(GstHarness* harness, guint64 frames) {
   }
   EXPECT_EQ(gst_harness_try_pull(harness), nullptr) << "more buffers out than in";
   return instance_counts;
+}
+
+/// Each output's instances as text (frame, track id, class, score, RLE), one line each.
+std::vector<std::string> describe_outputs(GstHarness* harness, guint64 frames) {
+  std::vector<std::string> lines;
+  for (guint64 i = 0; i < frames; ++i) {
+    GstBuffer* out = pull_output(harness, i);
+    if (out == nullptr) break;
+    const GstVmtFrameMeta* meta = expect_output_frame(out, i);
+    for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
+      const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
+      lines.push_back(std::to_string(i) + " " + std::to_string(instance->track_id) + " " +
+                      std::to_string(instance->class_id) + " " +
+                      std::to_string(instance->score) + " " +
+                      gst_vmt_frame_meta_get_rle(meta, k));
+    }
+    gst_buffer_unref(out);
+  }
+  return lines;
+}
+
+/// A flush (start and stop) and a new time segment, as a seek sends them.
+void flush_and_start_segment(GstHarness* harness) {
+  gst_harness_push_event(harness, gst_event_new_flush_start());
+  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  gst_harness_push_event(harness, gst_event_new_segment(&segment));
 }
 
 /// Answers the latency query of vmtsegment's sink pad as a non-live upstream would (GstHarness
@@ -219,28 +251,6 @@ TEST_F(VmtSegmentModel, OnlineEmitsEachFrameAtOnce) {
   }
 }
 
-/// Each output's instances as text (frame, track id, class, score, RLE), one line each.
-std::vector<std::string> describe_outputs(GstHarness* harness, guint64 frames) {
-  std::vector<std::string> lines;
-  for (guint64 i = 0; i < frames; ++i) {
-    GstBuffer* out = gst_harness_try_pull(harness);
-    if (out == nullptr) {
-      ADD_FAILURE() << "missing output buffer " << i;
-      break;
-    }
-    const GstVmtFrameMeta* meta = expect_output_frame(out, i);
-    for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
-      const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
-      lines.push_back(std::to_string(i) + " " + std::to_string(instance->track_id) + " " +
-                      std::to_string(instance->class_id) + " " +
-                      std::to_string(instance->score) + " " +
-                      gst_vmt_frame_meta_get_rle(meta, k));
-    }
-    gst_buffer_unref(out);
-  }
-  return lines;
-}
-
 // Pipelined online mode (the default): frame i leaves when frame i + 1 has been decoded and the
 // last one at EOS, each once, in order, with its timestamps, and with exactly the metadata of
 // the steps one after the other (track ids included), for L = 1 and L = 4.
@@ -298,13 +308,9 @@ TEST_F(VmtSegmentModel, PipelinedOnlineFlushDropsTheFrameInFlight) {
   make_upstream_not_live(harness);
   for (guint64 i = 0; i < 5; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
   EXPECT_EQ(gst_harness_buffers_received(harness), 4u);
-  gst_harness_push_event(harness, gst_event_new_flush_start());
-  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
+  flush_and_start_segment(harness);
   EXPECT_EQ(gst_harness_buffers_received(harness), 4u) << "the frame in flight must be dropped";
   for (guint64 i = 0; i < 4; ++i) gst_buffer_unref(gst_harness_pull(harness));
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  gst_harness_push_event(harness, gst_event_new_segment(&segment));
   for (guint64 i = 0; i < 3; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
   gst_harness_push_event(harness, gst_event_new_eos());
   EXPECT_EQ(gst_harness_buffers_received(harness), 7u);
@@ -432,18 +438,7 @@ TEST_F(VmtSegmentModel, SameClipTwiceGivesIdenticalResults) {
     GstHarness* harness = make_harness("mode=offline clip-length=5 clip-overlap=1");
     for (guint64 i = 0; i < 8; ++i) gst_harness_push(harness, make_frame(i));
     gst_harness_push_event(harness, gst_event_new_eos());
-    std::vector<std::string> lines;
-    for (guint64 i = 0; i < 8; ++i) {
-      GstBuffer* out = gst_harness_pull(harness);
-      GstVmtFrameMeta* meta = gst_buffer_get_vmt_frame_meta(out);
-      for (guint k = 0; meta && k < gst_vmt_frame_meta_get_n_instances(meta); ++k) {
-        const GstVmtInstance* instance = gst_vmt_frame_meta_get_instance(meta, k);
-        lines.push_back(std::to_string(i) + " " + std::to_string(instance->track_id) + " " +
-                        std::to_string(instance->class_id) + " " + std::to_string(instance->score) +
-                        " " + gst_vmt_frame_meta_get_rle(meta, k));
-      }
-      gst_buffer_unref(out);
-    }
+    auto lines = describe_outputs(harness, 8);
     gst_harness_teardown(harness);
     return lines;
   };
@@ -469,11 +464,7 @@ TEST_F(VmtSegmentModel, FlushDropsHeldFramesAndRestarts) {
   GstHarness* harness = make_harness("mode=offline clip-length=40 clip-overlap=10");
   for (guint64 i = 0; i < 20; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
   EXPECT_EQ(gst_harness_buffers_received(harness), 0u) << "offline mode holds the clip";
-  gst_harness_push_event(harness, gst_event_new_flush_start());
-  gst_harness_push_event(harness, gst_event_new_flush_stop(TRUE));
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  gst_harness_push_event(harness, gst_event_new_segment(&segment));
+  flush_and_start_segment(harness);
   for (guint64 i = 0; i < 5; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
   gst_harness_push_event(harness, gst_event_new_eos());
   EXPECT_EQ(gst_harness_buffers_received(harness), 5u);

@@ -17,10 +17,23 @@
 
 #include "engine/model_file.h"
 #include "vmt/engine.h"
+#include "vmt/error.h"
 #include "vmt/image.h"
 #include "vmt/mask.h"
 
 namespace vmt_test {
+
+/// Runs `fn`, expecting a vmt::Error with `code` whose message contains `text`.
+template <typename Fn>
+void expect_error(Fn&& fn, vmt::ErrorCode code, const std::string& text) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one containing '" << text << "'";
+  } catch (const vmt::Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
 
 /// Added to the refined masks' final bias of the test models (see make_model_file).
 inline constexpr float kMaskBiasShift = 3.0f;

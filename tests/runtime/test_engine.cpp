@@ -38,17 +38,7 @@ EngineOptions cpu_options(const std::string& path) {
   return o;
 }
 
-/// Runs `fn`, expecting a vmt::Error with `code` whose message contains `text`.
-template <typename Fn>
-void expect_error(Fn&& fn, ErrorCode code, const std::string& text) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << text << "'";
-  } catch (const vmt::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using vmt_test::expect_error;
 
 std::string temp_file(const std::string& name) {
   return (std::filesystem::temp_directory_path() /

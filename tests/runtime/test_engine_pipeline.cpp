@@ -55,17 +55,7 @@ std::string difference(const vmt::TubeResult& a, const vmt::TubeResult& b) {
   return "";
 }
 
-/// Runs `fn`, expecting a vmt::Error with `code` whose message contains `text`.
-template <typename Fn>
-void expect_error(Fn&& fn, ErrorCode code, const std::string& text) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one containing '" << text << "'";
-  } catch (const vmt::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using vmt_test::expect_error;
 
 // finish_tube(begin_tube(x)) is run_tube(x), also with the next tube begun in between (what the
 // pipeline does on two threads).

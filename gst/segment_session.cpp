@@ -82,6 +82,16 @@ IdentityConfig with_engine_limits(IdentityConfig config, const EngineSettings& e
   return config;
 }
 
+/// Runs `step` (a push or a flush of the engine pipeline) and adds its wall time to `total_ms`.
+template <typename Step>
+std::optional<TubeResult> timed(double& total_ms, Step&& step) {
+  const auto started = std::chrono::steady_clock::now();
+  auto result = step();
+  total_ms +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
 }  // namespace
 
 SegmentSession::SegmentSession(const SessionSettings& settings)
@@ -173,16 +183,15 @@ GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit
     frames.push_back(held->view());
   }
 
-  const auto started = std::chrono::steady_clock::now();
   std::optional<TubeResult> result;
   try {
-    result = steps_->push(TubeInput{job.frames.begin, frames, job.emit});
+    result = timed(stats_.inference_ms_total, [&] {
+      return steps_->push(TubeInput{job.frames.begin, frames, job.emit});
+    });
   } catch (...) {
     in_flight_.reset();  // the pipeline dropped both tubes
     throw;
   }
-  stats_.inference_ms_total +=
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ++stats_.tubes_run;
   // Pipelined, the result is the job's before this one, which waits for the next push.
   std::optional<TubeJob> finished = job;
@@ -193,16 +202,13 @@ GstFlowReturn SegmentSession::run_job(const TubeJob& job, const EmitBuffer& emit
 
 GstFlowReturn SegmentSession::finish_in_flight(const EmitBuffer& emit) {
   if (!in_flight_) return GST_FLOW_OK;
-  const auto started = std::chrono::steady_clock::now();
   std::optional<TubeResult> result;
   try {
-    result = steps_->flush();
+    result = timed(stats_.inference_ms_total, [&] { return steps_->flush(); });
   } catch (...) {
     in_flight_.reset();
     throw;
   }
-  stats_.inference_ms_total +=
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const TubeJob job = *std::exchange(in_flight_, std::nullopt);
   return result ? take_result(job, *result, emit) : GST_FLOW_OK;
 }

@@ -46,7 +46,7 @@ struct SessionStats {
   std::uint64_t frames_in = 0;
   std::uint64_t frames_skipped = 0;  ///< passed without inference (marked skipped in the meta)
   std::uint64_t tubes_run = 0;
-  double inference_ms_total = 0.0;   ///< wall time spent in Engine::run_tube
+  double inference_ms_total = 0.0;   ///< wall time the session waited for inference
   // (frames and instances out are counted by the element at its src pad: a buffer emitted while
   // the pad is flushing does not leave it)
 };

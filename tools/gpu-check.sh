@@ -50,6 +50,10 @@ run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-
   --mode online --tubes 1,10,30 --steps 10 --repeats 3 --compare
 run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
   --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16
+# the online step's halves on two threads (vmt::EnginePipeline, what vmtsegment does on the CPU;
+# off on CUDA until this says whether it pays there), beside the steps one after the other
+run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \
+  --mode online --tubes 30 --steps 20 --repeats 3 --precision fp16 --compare-pipeline
 # the point step without host syncs (static shapes, what a CUDA graph needs) at a 2000-point
 # budget, beside the same budget unpadded
 run_bench bench-engine --device cuda:0 --preset vmt_r50 --size 1296x720 --input-size 720 \

@@ -999,9 +999,9 @@ static void install_properties(GObjectClass* gobject_class) {
    *
    * On the CPU, the threads that run independent parts of an inference step side by side: an
    * offline clip's new frames through the backbone and its frames through the refinement, in an
-   * online step the association's masks beside the refinement and the refinement's independent
-   * steps (its fusion branches among them). 0 picks the machine's cores divided by LibTorch's intra-op threads (2 on a 2-core
-   * machine). The results do not depend on it beyond float rounding. Ignored on a GPU.
+   * online step the refinement's independent steps (its fusion branches among them). 0 picks the
+   * machine's cores divided by LibTorch's intra-op threads (2 on a 2-core machine). The results
+   * do not depend on it beyond float rounding. Ignored on a GPU.
    */
   g_object_class_install_property(gobject_class, PROP_CPU_WORKERS,
       g_param_spec_uint("cpu-workers", "CPU workers",

@@ -98,8 +98,7 @@ struct EngineOptions {
   /// CPU threads that run independent pieces of a step side by side, each piece on one of them
   /// with `threads` intra-op threads: an offline clip's new frames through the backbone (in as
   /// many batches) and its frames through the refinement, or, in an online step, the
-  /// association's coarse masks beside the refinement and its fusion branches. Small models'
-  /// operations are too short for the intra-op pool to split well; whole pieces are not.
+  /// refinement's independent steps (its fusion branches among them). Small models' operations are too short for the intra-op pool to split well; whole pieces are not.
   /// 0 = auto: the cores divided by `threads` (2 on a 2-core machine), at least 1; 1 = all in
   /// the calling thread. The results do not depend on it bar fp32 rounding of the backbone's
   /// batches (the refinement's are the same bits). CPU only.

@@ -361,13 +361,14 @@ PendingTube::State Engine::Impl::begin(const TubeInput& input) {
   t.frames_encoded = static_cast<std::int64_t>(missing.size());
   mark(t, &StageTimings::encode_ms, since);
 
-  model::StageTimes stages;  // the decoder alone (encode_frames also marks heads_ms)
+  model::StageTimes stages;  // the decoder and the coarse masks (encode_frames also marks heads_ms)
   pending.decoded = model::decode_and_select(module, encoded.tube, request_for(mask_begin, mask_end),
                                              options.stage_timings ? &stages : nullptr);
   pending.mask_features = std::move(encoded.masks);
   since = std::chrono::steady_clock::now();
   if (options.stage_timings) {
     t.decode_ms = stages.decoder_ms + stages.heads_ms;
+    t.masks_ms = stages.masks_ms;
     t.total_ms = elapsed_ms(started);
   }
   return pending;
@@ -380,16 +381,13 @@ TubeResult Engine::Impl::finish(PendingTube::State& pending) {
   auto t = pending.timings;
   const auto started = std::chrono::steady_clock::now();
   auto since = started;
-  model::StageTimes stages;  // the tube's mask stages
+  model::StageTimes stages;  // the refinement
   const auto out = model::tube_masks(module, pending.decoded, pending.mask_features,
                                      pending.mask_images,
                                      request_for(pending.mask_begin, pending.mask_end),
                                      options.stage_timings ? &stages : nullptr);
   since = std::chrono::steady_clock::now();
-  if (options.stage_timings) {
-    t.masks_ms = stages.masks_ms;
-    t.refine_ms = stages.refine_ms;
-  }
+  if (options.stage_timings) t.refine_ms = stages.refine_ms;
 
   TubeResult result;
   result.frames = {pending.first_frame, pending.first_frame + pending.count};

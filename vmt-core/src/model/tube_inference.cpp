@@ -48,6 +48,11 @@ DecodedTube decode_and_select(VmtModel& model, const FrameFeatures& features,
                                request.num_labels, request.min_score);
     decoded.queries = decoded.selection.query_tensor(decoded.out.hs.device());
   }
+  if (request.coarse_masks) {
+    StageClock clock(times, decoded.out.hs.device());
+    decoded.coarse_logits = model->detector->coarse_mask_logits(decoded.out, decoded.queries);
+    clock.mark(&StageTimes::masks_ms);
+  }
   return decoded;
 }
 
@@ -74,6 +79,7 @@ TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
   result.input_height = out.input_height;
   result.input_width = out.input_width;
   result.selection = decoded.selection;
+  result.coarse_logits = decoded.coarse_logits;
   // With the device selection the host learns the picks only now, after every mask is queued:
   // the rows of the picks that the Selection's queries use.
   auto finish = [&](TubeOutput& r) {
@@ -90,7 +96,6 @@ TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
   wanted.layer1 = mask_features.layer1;
   wanted.mask_feats_c = mask_features.mask_feats_c;
   if (!model->config.use_refinement) {
-    if (request.coarse_masks) result.coarse_logits = detector->coarse_mask_logits(out, queries);
     result.final_logits =
         result.coarse_logits.defined()
             ? result.coarse_logits.slice(1, request.mask_begin, request.mask_end)
@@ -115,48 +120,21 @@ TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
                                                                       mask_features.c1.size(3),
                                                                       queries.device().is_cpu());
   const auto chunks = m <= chunk ? 1 : (m + chunk - 1) / chunk;
-  // Independent pieces, run side by side on the CPU: the association's coarse masks (task 0)
-  // and the refinement's chunks. With one chunk (an online step) the spare threads split the
-  // refinement's own independent steps instead (refine_masks); with several, each chunk runs on
-  // one thread.
+  // On the CPU the chunks run side by side, one thread each; one chunk (an online step) splits
+  // the refinement's own independent steps between the threads instead (refine_masks).
   const int workers = queries.device().is_cpu() ? std::max(1, request.cpu_workers) : 1;
   const int inner_workers = chunks == 1 ? workers : 1;
-  const std::int64_t first_chunk = request.coarse_masks ? 1 : 0;
   std::vector<torch::Tensor> parts(static_cast<std::size_t>(chunks));
-  std::vector<double> task_ms(static_cast<std::size_t>(first_chunk + chunks));
-  const auto parallel_start = std::chrono::steady_clock::now();
-  run_tasks(first_chunk + chunks, workers, [&](std::int64_t task) {
-    const auto started = std::chrono::steady_clock::now();
-    if (task < first_chunk) {
-      result.coarse_logits = detector->coarse_mask_logits(out, queries);
-      if (workers == 1) clock.mark(&StageTimes::masks_ms);  // in order (and on CUDA)
-    } else {
-      const auto begin = (task - first_chunk) * chunk, end = std::min(m, begin + chunk);
-      parts[static_cast<std::size_t>(task - first_chunk)] =
-          chunks == 1 ? refine_masks(model, wanted, mask_images, queries, nullptr, sampling,
-                                     inner_workers)
-                      : refine_masks(model, wanted.frames(begin, end),
-                                     mask_images.slice(0, begin, end), queries, nullptr,
-                                     sampling, inner_workers);
-    }
-    task_ms[static_cast<std::size_t>(task)] =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
+  run_tasks(chunks, workers, [&](std::int64_t c) {
+    const auto begin = c * chunk, end = std::min(m, begin + chunk);
+    parts[static_cast<std::size_t>(c)] =
+        chunks == 1 ? refine_masks(model, wanted, mask_images, queries, nullptr, sampling,
+                                   inner_workers)
+                    : refine_masks(model, wanted.frames(begin, end), mask_images.slice(0, begin, end),
+                                   queries, nullptr, sampling, inner_workers);
   });
   result.final_logits = chunks == 1 ? parts[0] : at::cat(parts, 1);
-  if (workers == 1) {
-    clock.mark(&StageTimes::refine_ms);
-  } else if (times) {
-    // side by side: the span's wall time, split between the stages as their threads' times
-    const auto span = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                 parallel_start).count();
-    double busy = 0;
-    for (const auto ms : task_ms) busy += ms;
-    for (std::size_t i = 0; i < task_ms.size(); ++i) {
-      const auto share = busy > 0 ? span * task_ms[i] / busy : 0.0;
-      (i < static_cast<std::size_t>(first_chunk) ? times->masks_ms : times->refine_ms) += share;
-    }
-  }
+  clock.mark(&StageTimes::refine_ms);
   finish(result);
   return result;
 }

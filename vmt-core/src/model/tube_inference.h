@@ -47,10 +47,9 @@ struct TubeRequest {
   /// Mask frames refined at once: 0 = refine_chunk_frames() (other chunks give the same logits
   /// to fp32 rounding; tests set it).
   std::int64_t refine_chunk = 0;
-  /// On the CPU, threads that run independent pieces side by side (run_tasks): the association's
-  /// coarse masks beside the refinement, the refinement's frames (or, for one frame, its
-  /// independent steps: refine_masks). The same bits for any number; 1 = all on the caller's
-  /// thread.
+  /// On the CPU, threads that run independent pieces side by side (run_tasks): the refinement's
+  /// frames (or, for one frame, its independent steps: refine_masks). The same bits for any
+  /// number; 1 = all on the caller's thread.
   int cpu_workers = 1;
 };
 
@@ -74,7 +73,7 @@ struct TubeOutput {
 std::int64_t refine_chunk_frames(std::int64_t instances, std::int64_t height2, std::int64_t width2,
                                  bool on_cpu);
 
-/// Steps 1–2 of a tube's inference (decode_and_select): what the masks of steps 3–4 read.
+/// Steps 1–3 of a tube's inference (decode_and_select): what the masks of step 4 read.
 struct DecodedTube {
   DetectorOutput out;
   /// The host selection (request.device_selection false), else empty until tube_masks.
@@ -83,15 +82,21 @@ struct DecodedTube {
   DeviceSelection on_device;
   /// [N] int64: the queries whose masks are computed, on the model's device.
   torch::Tensor queries;
+  /// Step 3: [N, T, H/4, W/4] coarse mask logits of every frame (request.coarse_masks), rows as
+  /// `queries`; else undefined.
+  torch::Tensor coarse_logits;
 };
 
-/// Steps 1–2 on `features` (see infer_tube): the decoder and heads over the tube, then the
-/// instance selection. Checks the request's mask frames against the tube.
+/// Steps 1–3 on `features` (see infer_tube): the decoder and heads over the tube, the instance
+/// selection and the coarse masks of every frame (association). Checks the request's mask frames
+/// against the tube. (The coarse masks belong to this half: an online step's two halves then
+/// take about the same time, which EnginePipeline's overlap needs.)
 DecodedTube decode_and_select(VmtModel& model, const FrameFeatures& features,
                               const TubeRequest& request, StageTimes* times = nullptr);
 
-/// Steps 3–4 on a decoded tube (see infer_tube). It reads `decoded` and the model's weights
-/// only, so it may run on one thread while another thread decodes the next tube.
+/// Step 4 on a decoded tube (see infer_tube): the final masks of the mask frames. It reads
+/// `decoded` and the model's weights only, so it may run on one thread while another thread
+/// decodes the next tube.
 TubeOutput tube_masks(VmtModel& model, const DecodedTube& decoded,
                       const FrameFeatures& mask_features, const torch::Tensor& mask_images,
                       const TubeRequest& request, StageTimes* times = nullptr);

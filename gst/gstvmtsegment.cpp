@@ -331,19 +331,20 @@ static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool
   return flow;
 }
 
-/* Lets the frame a pipelined online step still holds leave before a serialized event, so that
- * events keep their place among the buffers; FALSE after posting an error. */
-static gboolean emit_in_flight(GstVmtSegment* self) {
+/* Lets the frame a pipelined online step still holds leave (before a serialized event, so that
+ * events keep their place among the buffers, or when no frame waits in the live queue); returns
+ * how its push went, GST_FLOW_ERROR after posting an error. */
+static GstFlowReturn emit_in_flight(GstVmtSegment* self) {
+  GstFlowReturn flow = GST_FLOW_ERROR;
   try {
-    self->session->emit_in_flight(pusher(self));  // a failed push: the event still goes on
-    publish_stats(self);
-    return TRUE;
+    flow = self->session->emit_in_flight(pusher(self));
   } catch (const vmt::Error& error) {
     post_vmt_error(self, "Segmentation failed", error);
   } catch (const std::exception& error) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
   }
-  return FALSE;
+  publish_stats(self);
+  return flow;
 }
 
 static void gst_vmt_segment_loop(gpointer data);
@@ -431,11 +432,39 @@ static GstCaps* clear_queue_locked(GstVmtSegment* self) {
 static gboolean drain_session(GstVmtSegment* self);
 static gboolean handle_caps(GstVmtSegment* self, GstCaps* caps);
 
+/* Pauses the live queue's task after a push or an item went `flow` (not OK); error_posted: an
+ * error message already says why. */
+static void pause_task_after(GstVmtSegment* self, GstFlowReturn flow, bool error_posted) {
+  GST_DEBUG_OBJECT(self, "pausing the inference task: %s", gst_flow_get_name(flow));
+  gst_pad_pause_task(self->srcpad);
+  if ((flow == GST_FLOW_NOT_LINKED || flow < GST_FLOW_EOS) && !error_posted) {
+    // As queue does: upstream no longer hears of downstream directly, so tell the application.
+    GST_ELEMENT_FLOW_ERROR(self, flow);
+    gst_pad_push_event(self->srcpad, gst_event_new_eos());
+  }
+}
+
 /* The src pad's task: takes the oldest item of the live queue, runs it through the session or
  * pushes the event, and pauses itself on flushing, EOS or a failed push. */
 static void gst_vmt_segment_loop(gpointer data) {
   GstVmtSegment* self = GST_VMT_SEGMENT(data);
   g_mutex_lock(&self->queue_lock);
+  // Nothing waits: the frame a pipelined step holds leaves now instead of with the next frame
+  // (the overlap pays only while frames wait; a live source's next frame may be a while away).
+  if (self->queue.empty() && !self->queue_flushing && self->session->has_in_flight()) {
+    self->queue_busy = true;
+    g_mutex_unlock(&self->queue_lock);
+    const GstFlowReturn flow = emit_in_flight(self);
+    g_mutex_lock(&self->queue_lock);
+    self->queue_busy = false;
+    g_cond_broadcast(&self->queue_cond);
+    if (flow != GST_FLOW_OK) {
+      if (!self->queue_flushing) self->queue_result = flow;
+      g_mutex_unlock(&self->queue_lock);
+      pause_task_after(self, flow, flow == GST_FLOW_ERROR);
+      return;
+    }
+  }
   while (self->queue.empty() && !self->queue_flushing)
     g_cond_wait(&self->queue_cond, &self->queue_lock);
   if (self->queue_flushing) {
@@ -455,7 +484,7 @@ static void gst_vmt_segment_loop(gpointer data) {
   if (GST_IS_BUFFER(item.object)) {
     flow = process_buffer(self, GST_BUFFER_CAST(item.object), item.skip);
     error_posted = flow == GST_FLOW_ERROR;
-  } else if (!emit_in_flight(self)) {
+  } else if (emit_in_flight(self) == GST_FLOW_ERROR) {
     gst_mini_object_unref(item.object);
     flow = GST_FLOW_ERROR;
     error_posted = true;
@@ -495,13 +524,7 @@ static void gst_vmt_segment_loop(gpointer data) {
   g_mutex_unlock(&self->queue_lock);
 
   if (flow == GST_FLOW_OK) return;
-  GST_DEBUG_OBJECT(self, "pausing the inference task: %s", gst_flow_get_name(flow));
-  gst_pad_pause_task(self->srcpad);
-  if ((flow == GST_FLOW_NOT_LINKED || flow < GST_FLOW_EOS) && !error_posted) {
-    // As queue does: upstream no longer hears of downstream directly, so tell the application.
-    GST_ELEMENT_FLOW_ERROR(self, flow);
-    gst_pad_push_event(self->srcpad, gst_event_new_eos());
-  }
+  pause_task_after(self, flow, error_posted);
 }
 
 static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
@@ -606,7 +629,7 @@ static gboolean gst_vmt_segment_sink_event(GstPad* pad, GstObject* parent, GstEv
   if (self->threaded && self->session) return live_queue_event(self, pad, event);
   const bool serialized = gst_event_type_get_flags(GST_EVENT_TYPE(event)) & GST_EVENT_TYPE_SERIALIZED;
   if (self->session && serialized && GST_EVENT_TYPE(event) != GST_EVENT_FLUSH_STOP &&
-      !emit_in_flight(self)) {
+      emit_in_flight(self) == GST_FLOW_ERROR) {
     gst_event_unref(event);
     return FALSE;
   }

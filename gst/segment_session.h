@@ -83,6 +83,8 @@ class SegmentSession {
   /// Pipelined online mode: emits the frame whose step is still in flight (waiting for its masks),
   /// so that a serialized event keeps its place among the buffers. Nothing when none is.
   GstFlowReturn emit_in_flight(const EmitBuffer& emit) { return finish_in_flight(emit); }
+  /// True while a pipelined step holds a frame (emit_in_flight has one to emit).
+  bool has_in_flight() const noexcept { return in_flight_.has_value(); }
 
   /// Flush or seek: drops every held frame without emitting it and forgets the past tubes.
   void discard();

@@ -279,6 +279,27 @@ TEST_F(VmtSegmentModel, PipelinedOnlineEmitsEachFrameWhenTheNextArrives) {
   }
 }
 
+// Live upstream (the harness says live) and no frame waiting: a pipelined frame leaves once its
+// masks are done instead of waiting for the next frame, and the later frames still leave once,
+// in order. (Without that, the pull below would wait its 60 s for a frame that only a next push
+// releases.)
+TEST_F(VmtSegmentModel, LivePipelinedFrameLeavesWithoutWaitingForTheNext) {
+  GstHarness* harness = make_harness("mode=online tube-length=4 max-lag=2");
+  for (guint64 i = 0; i < 3; ++i) {
+    ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(harness);
+    ASSERT_NE(out, nullptr) << "frame " << i << " held back";
+    expect_output_frame(out, i);
+    EXPECT_FALSE(gst_buffer_get_vmt_frame_meta(out)->skipped);
+    gst_buffer_unref(out);
+  }
+  EXPECT_TRUE(gst_harness_push_event(harness, gst_event_new_eos()));
+  EXPECT_TRUE(wait_for_eos(harness));
+  EXPECT_EQ(gst_harness_try_pull(harness), nullptr);
+  EXPECT_EQ(stat(harness, "tubes-run"), 3u);
+  gst_harness_teardown(harness);
+}
+
 // A serialized event keeps its place among the buffers: the frame in flight leaves before it.
 TEST_F(VmtSegmentModel, PipelinedOnlineFrameInFlightLeavesBeforeASerializedEvent) {
   GstHarness* harness = make_harness("mode=online tube-length=4");

@@ -315,13 +315,13 @@ static vmt::gst::EmitBuffer pusher(GstVmtSegment* self) {
   return [self](GstBuffer* buffer) { return gst_pad_push(self->srcpad, buffer); };
 }
 
-/* Runs `buffer` through the session (inferred, or passed on marked skipped); GST_FLOW_ERROR after
- * posting an error. */
-static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool skip) {
+/* Runs `step` (a session call that may infer and push) and publishes the stats; returns how its
+ * pushes went, GST_FLOW_ERROR after posting an error for a failure. */
+template <typename Step>
+static GstFlowReturn run_session(GstVmtSegment* self, Step&& step) {
   GstFlowReturn flow = GST_FLOW_ERROR;
   try {
-    flow = skip ? self->session->push_skipped(buffer, pusher(self))
-                : self->session->push(buffer, pusher(self));
+    flow = step();
   } catch (const vmt::Error& error) {
     post_vmt_error(self, "Segmentation failed", error);
   } catch (const std::exception& error) {
@@ -331,20 +331,18 @@ static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool
   return flow;
 }
 
-/* Lets the frame a pipelined online step still holds leave (before a serialized event, so that
- * events keep their place among the buffers, or when no frame waits in the live queue); returns
- * how its push went, GST_FLOW_ERROR after posting an error. */
+/* Runs `buffer` through the session (inferred, or passed on marked skipped). */
+static GstFlowReturn process_buffer(GstVmtSegment* self, GstBuffer* buffer, bool skip) {
+  return run_session(self, [&] {
+    return skip ? self->session->push_skipped(buffer, pusher(self))
+                : self->session->push(buffer, pusher(self));
+  });
+}
+
+/* Lets the frame a pipelined online step still holds leave: before a serialized event, so that
+ * events keep their place among the buffers, or when no frame waits in the live queue. */
 static GstFlowReturn emit_in_flight(GstVmtSegment* self) {
-  GstFlowReturn flow = GST_FLOW_ERROR;
-  try {
-    flow = self->session->emit_in_flight(pusher(self));
-  } catch (const vmt::Error& error) {
-    post_vmt_error(self, "Segmentation failed", error);
-  } catch (const std::exception& error) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
-  }
-  publish_stats(self);
-  return flow;
+  return run_session(self, [&] { return self->session->emit_in_flight(pusher(self)); });
 }
 
 static void gst_vmt_segment_loop(gpointer data);
@@ -540,17 +538,10 @@ static GstFlowReturn gst_vmt_segment_chain(GstPad*, GstObject* parent, GstBuffer
 
 /* Runs the held frames through the model and pushes them; false after posting an error. */
 static gboolean drain_session(GstVmtSegment* self) {
-  try {
-    const GstFlowReturn flow = self->session->drain(pusher(self));
-    publish_stats(self);
-    return flow == GST_FLOW_OK || flow == GST_FLOW_FLUSHING || flow == GST_FLOW_EOS ||
-           flow == GST_FLOW_NOT_LINKED;
-  } catch (const vmt::Error& error) {
-    post_vmt_error(self, "Segmentation failed", error);
-  } catch (const std::exception& error) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Segmentation failed: %s", error.what()), (nullptr));
-  }
-  return FALSE;
+  const GstFlowReturn flow =
+      run_session(self, [&] { return self->session->drain(pusher(self)); });
+  return flow == GST_FLOW_OK || flow == GST_FLOW_FLUSHING || flow == GST_FLOW_EOS ||
+         flow == GST_FLOW_NOT_LINKED;
 }
 
 static gboolean handle_caps(GstVmtSegment* self, GstCaps* caps) {

@@ -300,12 +300,23 @@ TEST_F(VmtSegmentModel, LivePipelinedFrameLeavesWithoutWaitingForTheNext) {
   gst_harness_teardown(harness);
 }
 
-// A serialized event keeps its place among the buffers: the frame in flight leaves before it.
-TEST_F(VmtSegmentModel, PipelinedOnlineFrameInFlightLeavesBeforeASerializedEvent) {
+namespace {
+
+/// A pipelined online harness (tube 4, non-live upstream) after `frames` frames: all but the
+/// last have left.
+GstHarness* pipelined_after(guint64 frames) {
   GstHarness* harness = make_harness("mode=online tube-length=4");
   make_upstream_not_live(harness);
-  for (guint64 i = 0; i < 3; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
-  EXPECT_EQ(gst_harness_buffers_received(harness), 2u);
+  for (guint64 i = 0; i < frames; ++i) EXPECT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(harness), frames - 1);
+  return harness;
+}
+
+}  // namespace
+
+// A serialized event keeps its place among the buffers: the frame in flight leaves before it.
+TEST_F(VmtSegmentModel, PipelinedOnlineFrameInFlightLeavesBeforeASerializedEvent) {
+  GstHarness* harness = pipelined_after(3);
   GstEvent* custom = gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
                                           gst_structure_new_empty("vmt-test-marker"));
   EXPECT_TRUE(gst_harness_push_event(harness, custom));
@@ -325,10 +336,7 @@ TEST_F(VmtSegmentModel, PipelinedOnlineFrameInFlightLeavesBeforeASerializedEvent
 
 // A flush drops the frame still in flight; the frames after it all leave once, in order.
 TEST_F(VmtSegmentModel, PipelinedOnlineFlushDropsTheFrameInFlight) {
-  GstHarness* harness = make_harness("mode=online tube-length=4");
-  make_upstream_not_live(harness);
-  for (guint64 i = 0; i < 5; ++i) ASSERT_EQ(gst_harness_push(harness, make_frame(i)), GST_FLOW_OK);
-  EXPECT_EQ(gst_harness_buffers_received(harness), 4u);
+  GstHarness* harness = pipelined_after(5);
   flush_and_start_segment(harness);
   EXPECT_EQ(gst_harness_buffers_received(harness), 4u) << "the frame in flight must be dropped";
   for (guint64 i = 0; i < 4; ++i) gst_buffer_unref(gst_harness_pull(harness));

@@ -1025,18 +1025,17 @@ static void install_properties(GObjectClass* gobject_class) {
   /**
    * GstVmtSegment:pipelined:
    *
-   * Online mode on the CPU: a frame's masks (coarse masks, refinement, crops) are computed on a
-   * second thread while the next frame goes through the backbone and the decoder, so on two
-   * cores a step costs about the longer of the two halves instead of their sum. The results are
-   * the same bits; each frame leaves once the next one has been decoded (or at EOS; with a live
-   * upstream, at once when no frame is waiting), which adds one frame to the latency the element
-   * reports. On a GPU, and in offline mode, the steps run
-   * one after the other whatever it says.
+   * Online mode on the CPU: a frame's refinement and crops are computed on a second thread while
+   * the next frame goes through the backbone, the decoder and the coarse masks, so on two cores a
+   * step costs about the longer of the two halves instead of their sum. The results are the same
+   * bits; each frame leaves once the next one has been decoded (or at EOS; with a live upstream,
+   * at once when no frame is waiting), which adds one frame to the latency the element reports.
+   * On a GPU, and in offline mode, the steps run one after the other whatever it says.
    */
   g_object_class_install_property(gobject_class, PROP_PIPELINED,
       g_param_spec_boolean("pipelined", "Pipelined",
-                           "Online mode on the CPU: a frame's masks on a second thread while the "
-                           "next frame is decoded (the same results, one frame more latency)",
+                           "Online mode on the CPU: a frame's refinement on a second thread while "
+                           "the next frame is decoded (the same results, one frame more latency)",
                            DEFAULT_PIPELINED, rw));
   g_object_class_install_property(gobject_class, PROP_INSTANCES,
       g_param_spec_enum("instances", "Instances",

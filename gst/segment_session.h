@@ -36,7 +36,7 @@ struct SessionSettings {
   IdentityConfig identity;
   /// Also describe each frame as a GstAnalyticsRelationMeta (GStreamer >= 1.26 builds only).
   bool analytics_meta = true;
-  /// Online mode on the CPU: a frame's masks on a second thread while the next frame is decoded
+  /// Online mode on the CPU: a frame's refinement on a second thread while the next is decoded
   /// (EnginePipeline); each frame then leaves when the next one arrives (or at drain).
   bool pipelined = true;
 };

@@ -98,7 +98,8 @@ struct EngineOptions {
   /// CPU threads that run independent pieces of a step side by side, each piece on one of them
   /// with `threads` intra-op threads: an offline clip's new frames through the backbone (in as
   /// many batches) and its frames through the refinement, or, in an online step, the
-  /// refinement's independent steps (its fusion branches among them). Small models' operations are too short for the intra-op pool to split well; whole pieces are not.
+  /// refinement's independent steps (its fusion branches among them). Small models' operations
+  /// are too short for the intra-op pool to split well; whole pieces are not.
   /// 0 = auto: the cores divided by `threads` (2 on a 2-core machine), at least 1; 1 = all in
   /// the calling thread. The results do not depend on it bar fp32 rounding of the backbone's
   /// batches (the refinement's are the same bits). CPU only.
@@ -152,10 +153,8 @@ struct ModelInfo {
   ModelDefaults defaults;           ///< its preferred inference settings
 };
 
-class Engine;
-
-/// A tube that Engine::begin_tube has encoded, decoded and chosen its instances for, waiting for
-/// its masks (Engine::finish_tube). It holds tensors, not the frames' pixels: the frames passed to
+/// A tube that Engine::begin_tube has encoded, decoded, chosen its instances for and given coarse
+/// masks, waiting for its final masks (Engine::finish_tube). It holds tensors, not the frames' pixels: the frames passed to
 /// begin_tube may be released once it returns. Move-only; an empty one (default, or moved from)
 /// cannot be finished.
 class PendingTube {
@@ -204,8 +203,9 @@ class Engine {
   TubeResult run_tube(std::int64_t first_frame, std::span<const ImageView> frames);
 
   /// run_tube in two halves, so that consecutive tubes can overlap on two threads
-  /// (EnginePipeline): begin_tube preprocesses, encodes and decodes the tube and selects its
-  /// instances; finish_tube computes their masks (coarse, refined) and the results.
+  /// (EnginePipeline): begin_tube preprocesses, encodes and decodes the tube, selects its
+  /// instances and computes their coarse masks; finish_tube refines the emitted frames and makes
+  /// the results.
   /// finish_tube(begin_tube(input)) equals run_tube(input) bit for bit. begin_tube calls are
   /// serialised with each other (and with run_tube and clear_cache: the feature cache), and
   /// finish_tube calls with each other, but one begin_tube may run while another thread runs

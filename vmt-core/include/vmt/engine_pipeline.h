@@ -1,6 +1,6 @@
 // Consecutive engine calls overlapped on two threads: while a worker thread computes tube n's
-// masks (Engine::finish_tube: coarse masks, refinement, crops), the caller's thread preprocesses,
-// encodes and decodes tube n + 1 (Engine::begin_tube). Online, the two halves take about the same
+// final masks (Engine::finish_tube: refinement, crops), the caller's thread preprocesses, encodes
+// and decodes tube n + 1 and computes its coarse masks (Engine::begin_tube). Online, the two halves take about the same
 // time on the CPU, so on two cores a step then costs the longer half instead of their sum. Each
 // result comes back one push later, in order, and equals Engine::run_tube's bit for bit.
 //
